@@ -1,0 +1,1 @@
+"""Performance at national scale: a synthetic landing zone, peer implementations and the benchmark runner."""

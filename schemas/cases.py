@@ -1,0 +1,31 @@
+"""Pandera schema for one inspection's cases file, built from its framework."""
+
+from __future__ import annotations
+
+import re
+
+import pandera.polars as pa
+import polars as pl
+
+from transforms.framework import Framework
+
+QUESTION_COLUMN = re.compile(r"^P\d+\.\d+\.\d+(\.[a-z])?$")
+
+
+def cases_schema(framework: Framework) -> pa.DataFrameSchema:
+    """Types, allowed values, unique case ids and no blanks, for every column in extract contract v1."""
+    answers = list(framework.answers)
+    columns = {"case_id": pa.Column(pl.String, nullable=False, unique=True)}
+    for name, allowed in framework.case_characteristics.items():
+        columns[name] = pa.Column(pl.String, pa.Check.isin(allowed), nullable=False)
+    for question_id in framework.question_ids:
+        columns[question_id] = pa.Column(pl.String, pa.Check.isin(answers), nullable=False)
+    for prompt_id in framework.prompt_ids:
+        columns[prompt_id] = pa.Column(pl.String, pa.Check.isin(answers), nullable=False, required=False)
+    return pa.DataFrameSchema(columns, strict=False, name=f"cases ({framework.id})")
+
+
+def unknown_question_columns(columns: list[str], framework: Framework) -> list[str]:
+    """Columns that look like question or prompt ids but are not in the framework."""
+    known = set(framework.question_ids) | set(framework.prompt_ids)
+    return [c for c in columns if QUESTION_COLUMN.match(c) and c not in known]

@@ -1,0 +1,557 @@
+"""Quality gate: Great Expectations checks that the published tables agree with their framework and each other.
+
+`quality_failures(tables, frameworks)` validates every published table of a batch of inspections (any
+number, any mix of frameworks) in one ephemeral GX context and returns one row per inspection, table
+and failed expectation, with the offending rows. An empty frame means the batch may be published.
+
+Values an expectation needs that are not in the table itself (the half-up published percentage, the
+rating the framework's bands give, the inspection's number of cases, the sum of points ...) are
+derived here in polars, independently of transforms/, as helper columns named `expected_*`,
+`inspection_cases` and so on; GX then compares columns. Helper columns appear in the offending rows
+and in the Data Docs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from schemas.tables import TABLES
+from transforms.framework import Framework
+
+QUALITY_TABLES = (
+    "inspections", "standard_ratings", "key_question_results", "prompt_results", "breakdowns", "sample_profile",
+)
+FAILURE_SCHEMA = pl.Schema(
+    {"inspection_id": pl.String, "table": pl.String, "expectation": pl.String, "message": pl.String,
+     "offending_rows": pl.String}
+)
+KEY_COLUMNS = {
+    "inspections": ["inspection_id"],
+    "standard_ratings": ["inspection_id", "standard_id"],
+    "key_question_results": ["inspection_id", "question_id"],
+    "prompt_results": ["inspection_id", "prompt_id"],
+    "breakdowns": ["inspection_id", "dimension", "category", "question_id"],
+    "sample_profile": ["inspection_id", "dimension", "category"],
+}
+MAX_OFFENDING_ROWS = 10
+DOCS_SITE = "annexe_quality"
+SUITE_PREFIX = "annexe_quality"
+COUNT_TABLES = ("key_question_results", "prompt_results", "breakdowns")
+SUPPRESSED_MEASURES = ("yes", "no", "not_applicable", "relevant_cases", "percentage", "published_percentage")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation on one table, with the words a data-team member sees when it fails."""
+
+    table: str
+    gx_class: str  # class in great_expectations.expectations
+    name: str  # short name, after the expectation type
+    message: str  # what should hold, in plain words
+    kwargs: dict[str, Any]
+    show: tuple[str, ...] = ()  # extra columns for offending rows (expectation columns are shown anyway)
+    when: tuple[str, Any] | None = None  # row condition: (column, value) the rule is limited to
+
+    def columns(self) -> list[str]:
+        """Columns the expectation reads, then extra columns to show."""
+        named = [self.kwargs.get(k) for k in ("column", "column_A", "column_B")]
+        listed = list(self.kwargs.get("column_list", []))
+        condition = [self.when[0]] if self.when else []
+        return [c for c in [*named, *listed, *condition, *self.show] if c]
+
+
+# --------------------------------------------------------------------------------------------------
+# Framework facts as frames keyed by framework id (any number of frameworks at once)
+# --------------------------------------------------------------------------------------------------
+
+
+def _stack(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Concatenate per-framework frames, or an empty frame of the schema when there are none."""
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """Every framework's bands, standards, questions, prompts and characteristics, with a framework column."""
+
+    frameworks: dict[str, Framework]
+    summary: pl.DataFrame = field(init=False)
+    bands: pl.DataFrame = field(init=False)
+    overall: pl.DataFrame = field(init=False)
+    standards: pl.DataFrame = field(init=False)
+    questions: pl.DataFrame = field(init=False)
+    prompts: pl.DataFrame = field(init=False)
+    characteristics: pl.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        fws = list(self.frameworks.items())
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        set_("summary", _stack(
+            [pl.DataFrame({"framework": [fid], "banding_basis": [fw.banding_basis],
+                           "expected_max_score": [fw.max_score], "expected_standards": [fw.standards.height],
+                           "expected_key_questions": [fw.key_questions.height]},
+                          schema_overrides={"expected_max_score": pl.Int64, "expected_standards": pl.Int64,
+                                            "expected_key_questions": pl.Int64})
+             for fid, fw in fws],
+            {"framework": pl.String, "banding_basis": pl.String, "expected_max_score": pl.Int64,
+             "expected_standards": pl.Int64, "expected_key_questions": pl.Int64},
+        ))
+        set_("bands", _stack(
+            [fw.rating_bands.select(pl.lit(fid).alias("framework"), "rating", "min", "max", "points")
+             for fid, fw in fws],
+            {"framework": pl.String, "rating": pl.String, "min": pl.Int64, "max": pl.Int64, "points": pl.Int64},
+        ))
+        set_("overall", _stack(
+            [fw.overall_bands.select(pl.lit(fid).alias("framework"), "rating", "min", "max") for fid, fw in fws],
+            {"framework": pl.String, "rating": pl.String, "min": pl.Int64, "max": pl.Int64},
+        ))
+        set_("standards", _stack(
+            [fw.standards.select(pl.lit(fid).alias("framework"), "standard_id", "standard_name", "rated_by")
+             for fid, fw in fws],
+            {"framework": pl.String, "standard_id": pl.String, "standard_name": pl.String, "rated_by": pl.String},
+        ))
+        set_("questions", _stack(
+            [fw.key_questions.select(pl.lit(fid).alias("framework"), "standard_id", "question_id", "question_text")
+             for fid, fw in fws],
+            {"framework": pl.String, "standard_id": pl.String, "question_id": pl.String, "question_text": pl.String},
+        ))
+        set_("prompts", _stack(
+            [fw.prompts.select(pl.lit(fid).alias("framework"), "standard_id", "question_id", "prompt_id",
+                               "prompt_text")
+             for fid, fw in fws],
+            {"framework": pl.String, "standard_id": pl.String, "question_id": pl.String, "prompt_id": pl.String,
+             "prompt_text": pl.String},
+        ))
+        set_("characteristics", _stack(
+            [pl.DataFrame({"framework": fid, "dimension": d, "category": c}, schema={
+                "framework": pl.String, "dimension": pl.String, "category": pl.String})
+             for fid, fw in fws for d, cats in fw.case_characteristics.items() for c in cats],
+            {"framework": pl.String, "dimension": pl.String, "category": pl.String},
+        ))
+
+    def pairs(self, frame: str, a: str, b: str) -> list[tuple[Any, Any]]:
+        """Distinct (a, b) value pairs a framework allows, over every framework given."""
+        return sorted(set(getattr(self, frame).select(a, b).iter_rows()), key=str)
+
+
+# --------------------------------------------------------------------------------------------------
+# Helper columns, derived in polars
+# --------------------------------------------------------------------------------------------------
+
+
+def _lookup(frame: pl.DataFrame, other: pl.DataFrame, on: list[str], left_on: list[str] | None = None) -> pl.DataFrame:
+    """Left join a lookup (deduplicated on its keys, so the frame keeps its rows and order)."""
+    other = other.unique(subset=on, keep="first", maintain_order=True)
+    if left_on is None:
+        return frame.join(other, on=on, how="left", maintain_order="left")
+    return frame.join(other, left_on=left_on, right_on=on, how="left", maintain_order="left")
+
+
+def _count_helpers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Yes + No, answers in all, and the percentages Yes / (Yes + No) should give (unrounded and half up)."""
+    answered = pl.col("yes") + pl.col("no")
+    return frame.with_columns(
+        yes_plus_no=answered,
+        answers=answered + pl.col("not_applicable"),
+        percentage_6dp=pl.col("percentage").round(6),
+        expected_percentage_6dp=pl.when(answered > 0).then((100.0 * pl.col("yes") / answered).round(6)),
+        # Half up in whole numbers, free of float error (64.5 -> 65, 12.5 -> 13).
+        expected_published_percentage=pl.when(answered > 0).then(
+            (200 * pl.col("yes") + answered) // (2 * answered)
+        ),
+    )
+
+
+def _expected_ratings(key_questions: pl.DataFrame, facts: _Facts) -> pl.DataFrame:
+    """Per inspection and standard: the band of its lowest key question, and that question's percentage.
+
+    Bands are whole-number ranges: on the "published" basis the half-up percentage must lie in min..max;
+    on the "unrounded" basis the exact fraction must lie in [min, max + 1). Bands are monotone, so the
+    band of the lowest key question is the lowest band among the standard's key questions.
+    """
+    rated = key_questions.filter(pl.col("yes_plus_no") > 0).select(
+        "inspection_id", "framework", "standard_id", "question_id", "yes", "percentage",
+        n=pl.col("yes_plus_no"), published=pl.col("expected_published_percentage"),
+    )
+    rated = _lookup(rated, facts.summary.select("framework", "banding_basis"), ["framework"])
+    in_band = (
+        pl.when(pl.col("banding_basis") == "unrounded")
+        .then((100 * pl.col("yes") >= pl.col("min") * pl.col("n"))
+              & (100 * pl.col("yes") < (pl.col("max") + 1) * pl.col("n")))
+        .otherwise((pl.col("published") >= pl.col("min")) & (pl.col("published") <= pl.col("max")))
+    )
+    banded = rated.join(facts.bands.select("framework", "min", "max"), on="framework").filter(in_band)
+    lowest = banded.group_by("inspection_id", "standard_id").agg(
+        band_min=pl.col("min").min(), min_question_percentage=pl.col("percentage").min(),
+        framework=pl.col("framework").first(),
+    )
+    labels = facts.bands.select("framework", band_min=pl.col("min"), expected_rating=pl.col("rating"))
+    return _lookup(lowest, labels, ["framework", "band_min"]).select(
+        "inspection_id", "standard_id", "expected_rating", "min_question_percentage"
+    )
+
+
+def _check_frames(tables: dict[str, pl.DataFrame], facts: _Facts) -> dict[str, pl.DataFrame]:
+    """Each table with the helper columns its expectations compare."""
+    inspections = tables["inspections"]
+    of_inspection = inspections.select("inspection_id", "framework", inspection_cases="cases")
+    frames = {
+        name: _lookup(tables[name], of_inspection, ["inspection_id"]) for name in QUALITY_TABLES if name != "inspections"
+    }
+    for name in COUNT_TABLES:
+        frames[name] = _count_helpers(frames[name])
+
+    # Key questions: how many distinct framework questions each inspection has.
+    kq = frames["key_question_results"]
+
+    # Standards: points for the stated rating, rating the bands give, lowest question's percentage.
+    sr = frames["standard_ratings"]
+    sr = _lookup(sr, facts.standards.select("framework", "standard_id", "rated_by"), ["framework", "standard_id"])
+    sr = _lookup(sr, facts.bands.select("framework", "rating", expected_points="points"), ["framework", "rating"])
+    sr = _lookup(sr, _expected_ratings(kq, facts), ["inspection_id", "standard_id"])
+    sr = _lookup(
+        sr,
+        kq.select("inspection_id", "standard_id", "question_id", lowest_question_percentage="percentage"),
+        ["inspection_id", "standard_id", "question_id"],
+        left_on=["inspection_id", "standard_id", "lowest_question_id"],
+    )
+    frames["standard_ratings"] = sr
+
+    # Breakdowns: answers in a cell should equal the cases in its category (sample profile).
+    categories = tables["sample_profile"].select("inspection_id", "dimension", "category", category_cases="cases")
+    bd = _lookup(frames["breakdowns"], categories, ["inspection_id", "dimension", "category"])
+    frames["breakdowns"] = bd.with_columns(
+        category_cases=pl.when(~pl.col("suppressed").fill_null(False)).then(pl.col("category_cases"))
+    )
+
+    # Sample profile: each characteristic's categories add up to the inspection's cases.
+    frames["sample_profile"] = frames["sample_profile"].with_columns(
+        dimension_total=pl.col("cases").sum().over("inspection_id", "dimension")
+    )
+
+    # Inspections: score from the points, overall band of the score, rows present per framework.
+    points = tables["standard_ratings"].group_by("inspection_id").agg(
+        expected_score=pl.col("points").sum().cast(pl.Int64),
+        standards_present=pl.col("standard_id").n_unique().cast(pl.Int64),
+    )
+    known_questions = kq.join(facts.questions.select("framework", "question_id"), on=["framework", "question_id"])
+    questions = known_questions.group_by("inspection_id").agg(
+        key_questions_present=pl.col("question_id").n_unique().cast(pl.Int64)
+    )
+    ins = inspections.with_row_index("_row")
+    ins = _lookup(ins, points, ["inspection_id"])
+    ins = _lookup(ins, questions, ["inspection_id"]).with_columns(pl.col("key_questions_present").fill_null(0))
+    ins = _lookup(ins, facts.summary.drop("banding_basis"), ["framework"])
+    overall = (
+        ins.select("_row", "framework", "score")
+        .join(facts.overall, on="framework")
+        .filter(pl.col("score").is_between(pl.col("min"), pl.col("max")))
+        .select("_row", expected_overall_rating="rating")
+    )
+    frames["inspections"] = _lookup(ins, overall, ["_row"]).drop("_row")
+    return frames
+
+
+# --------------------------------------------------------------------------------------------------
+# The expectations
+# --------------------------------------------------------------------------------------------------
+
+
+def _checks(tables: dict[str, pl.DataFrame], facts: _Facts) -> list[Check]:
+    """Every expectation, table by table (value sets from the frameworks given and the batch)."""
+    inspection_ids = sorted(set(tables["inspections"]["inspection_id"].drop_nulls().to_list()))
+    framework_ids = sorted(facts.frameworks)
+    checks: list[Check] = []
+    add = checks.append
+
+    for name in QUALITY_TABLES:
+        spec = TABLES[name]
+        for column in spec.columns:
+            if not column.nullable:
+                add(Check(name, "ExpectColumnValuesToNotBeNull", f"{column.name} is present",
+                          f"Every row needs a {column.name}; it is missing.", {"column": column.name}))
+        keys = KEY_COLUMNS[name]
+        if name == "inspections":
+            add(Check(name, "ExpectColumnValuesToBeUnique", "one row per inspection",
+                      "An inspection appears more than once in the inspections table.", {"column": "inspection_id"}))
+        else:
+            add(Check(name, "ExpectCompoundColumnsToBeUnique", f"one row per {' and '.join(k.removesuffix('_id') for k in keys)}",
+                      f"The same {' / '.join(keys)} appears on more than one row.", {"column_list": keys}))
+            add(Check(name, "ExpectColumnValuesToBeInSet", "inspection_id is in the inspections table",
+                      "Rows belong to an inspection that has no row in the inspections table.",
+                      {"column": "inspection_id", "value_set": inspection_ids}))
+
+    # inspections
+    t = "inspections"
+    add(Check(t, "ExpectColumnValuesToBeInSet", "framework is known",
+              f"The inspection names a framework that was not supplied (known: {', '.join(framework_ids) or 'none'}).",
+              {"column": "framework", "value_set": framework_ids}))
+    add(Check(t, "ExpectColumnValuesToBeBetween", "cases is at least 1",
+              "An inspection must have at least one case in its sample.", {"column": "cases", "min_value": 1}))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "score is the sum of points",
+              "The score should be the sum of the points of the inspection's standard ratings.",
+              {"column_A": "score", "column_B": "expected_score"}))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "overall rating matches overall bands",
+              "The overall rating should be the framework's overall band for the score.",
+              {"column_A": "overall_rating", "column_B": "expected_overall_rating"}, show=("score",)))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "max_score is the framework's",
+              "The maximum score should be the framework's (top points x number of standards).",
+              {"column_A": "max_score", "column_B": "expected_max_score"}))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "every standard is rated",
+              "Every standard of the framework should have a rating (count of distinct standards rated).",
+              {"column_A": "standards_present", "column_B": "expected_standards"}))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "every key question has results",
+              "Every key question of the framework should have a row in key_question_results.",
+              {"column_A": "key_questions_present", "column_B": "expected_key_questions"}))
+
+    # standard_ratings
+    t = "standard_ratings"
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "standard_id belongs to the framework",
+              "The standard id is not one of the inspection's framework's standards.",
+              {"column_A": "framework", "column_B": "standard_id",
+               "value_pairs_set": facts.pairs("standards", "framework", "standard_id")}))
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "standard_name matches the framework",
+              "The standard name differs from the framework's name for that standard.",
+              {"column_A": "standard_id", "column_B": "standard_name",
+               "value_pairs_set": facts.pairs("standards", "standard_id", "standard_name"),
+               "ignore_row_if": "either_value_is_missing"}))
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "rating label is valid",
+              "The rating is not one of the framework's rating labels.",
+              {"column_A": "framework", "column_B": "rating",
+               "value_pairs_set": facts.pairs("bands", "framework", "rating")}))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "points match rating",
+              "The points should be those the framework gives the rating.",
+              {"column_A": "points", "column_B": "expected_points"}, show=("rating",)))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "rating matches bands of lowest key question",
+              "A case-sample standard's rating should be the framework's band (on its banding basis) of its "
+              "lowest key question with relevant cases.",
+              {"column_A": "rating", "column_B": "expected_rating"}, show=("lowest_question_id",),
+              when=("rated_by", "case_sample")))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "lowest_question_id has the lowest percentage",
+              "lowest_question_id should name the standard's key question with the lowest percentage.",
+              {"column_A": "lowest_question_percentage", "column_B": "min_question_percentage"},
+              show=("lowest_question_id",), when=("rated_by", "case_sample")))
+    add(Check(t, "ExpectColumnValuesToBeNull", "judged standards have no lowest question",
+              "A standard rated by inspectors' judgement should have no lowest_question_id.",
+              {"column": "lowest_question_id"}, when=("rated_by", "judgement")))
+
+    # key questions, prompts and breakdowns: counts and percentages
+    for t in COUNT_TABLES:
+        for column in ("yes", "no", "not_applicable"):
+            add(Check(t, "ExpectColumnValuesToBeBetween", f"{column} is not negative",
+                      f"The count {column} cannot be negative.", {"column": column, "min_value": 0}))
+        for column in ("percentage", "published_percentage"):
+            add(Check(t, "ExpectColumnValuesToBeBetween", f"{column} within 0-100",
+                      f"{column} must lie between 0 and 100.", {"column": column, "min_value": 0, "max_value": 100}))
+        add(Check(t, "ExpectColumnPairValuesToBeEqual", "relevant_cases equals yes + no",
+                  "relevant_cases should be Yes + No (N/A is not relevant).",
+                  {"column_A": "relevant_cases", "column_B": "yes_plus_no"}, show=("yes", "no")))
+        add(Check(t, "ExpectColumnPairValuesAToBeGreaterThanB", "relevant_cases at most the inspection's cases",
+                  "relevant_cases cannot be more than the cases inspected.",
+                  {"column_A": "inspection_cases", "column_B": "relevant_cases", "or_equal": True,
+                   "ignore_row_if": "either_value_is_missing"}))
+        add(Check(t, "ExpectColumnPairValuesToBeEqual", "percentage is 100 x yes / (yes + no)",
+                  "The unrounded percentage should be 100 x Yes / (Yes + No), and empty with no relevant case "
+                  "(compared to 6 decimal places).",
+                  {"column_A": "percentage_6dp", "column_B": "expected_percentage_6dp"}, show=("yes", "no")))
+        add(Check(t, "ExpectColumnPairValuesToBeEqual", "published_percentage is half-up rounding of percentage",
+                  "The published percentage should be the unrounded percentage rounded half up to a whole number "
+                  "(12.5 -> 13), and empty with no relevant case.",
+                  {"column_A": "published_percentage", "column_B": "expected_published_percentage"},
+                  show=("percentage", "yes", "no")))
+        add(Check(t, "ExpectColumnPairValuesToBeInSet", "question_id belongs to the framework",
+                  "The key question id is not one of the inspection's framework's key questions.",
+                  {"column_A": "framework", "column_B": "question_id",
+                   "value_pairs_set": facts.pairs("questions", "framework", "question_id")}))
+        add(Check(t, "ExpectColumnPairValuesToBeInSet", "standard_id matches question_id",
+                  "The standard id is not the standard the framework puts this key question under.",
+                  {"column_A": "question_id", "column_B": "standard_id",
+                   "value_pairs_set": facts.pairs("questions", "question_id", "standard_id"),
+                   "ignore_row_if": "either_value_is_missing"}))
+
+    for t in ("key_question_results", "prompt_results"):
+        add(Check(t, "ExpectColumnPairValuesToBeEqual", "every case answered",
+                  "Yes + No + N/A should equal the cases inspected: every case answers every question.",
+                  {"column_A": "answers", "column_B": "inspection_cases"}))
+    add(Check("key_question_results", "ExpectColumnPairValuesToBeInSet", "question_text is the framework's wording",
+              "The key question's wording differs from the framework's (published) wording.",
+              {"column_A": "question_id", "column_B": "question_text",
+               "value_pairs_set": facts.pairs("questions", "question_id", "question_text"),
+               "ignore_row_if": "either_value_is_missing"}))
+
+    t = "prompt_results"
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "prompt_id belongs to the framework",
+              "The prompt id is not one of the inspection's framework's prompts.",
+              {"column_A": "framework", "column_B": "prompt_id",
+               "value_pairs_set": facts.pairs("prompts", "framework", "prompt_id")}))
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "question_id matches prompt_id",
+              "The key question id is not the one the framework puts this prompt under.",
+              {"column_A": "prompt_id", "column_B": "question_id",
+               "value_pairs_set": facts.pairs("prompts", "prompt_id", "question_id"),
+               "ignore_row_if": "either_value_is_missing"}))
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "prompt_text is the framework's wording",
+              "The prompt's wording differs from the framework's.",
+              {"column_A": "prompt_id", "column_B": "prompt_text",
+               "value_pairs_set": facts.pairs("prompts", "prompt_id", "prompt_text"),
+               "ignore_row_if": "either_value_is_missing"}))
+
+    t = "breakdowns"
+    for column in SUPPRESSED_MEASURES:
+        add(Check(t, "ExpectColumnValuesToBeNull", f"suppressed cells have no {column}",
+                  f"A suppressed cell must not show its {column} (it would disclose small numbers).",
+                  {"column": column}, when=("suppressed", True)))
+    for column in ("yes", "no", "not_applicable", "relevant_cases"):
+        add(Check(t, "ExpectColumnValuesToNotBeNull", f"unsuppressed cells show {column}",
+                  f"A cell that is not suppressed must show its {column}.",
+                  {"column": column}, when=("suppressed", False)))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "answers equal the category's cases",
+              "In a cell that is not suppressed, Yes + No + N/A should equal the cases in that category "
+              "(sample_profile).",
+              {"column_A": "answers", "column_B": "category_cases"}))
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "dimension and category belong to the framework",
+              "The characteristic or its category is not one the framework defines.",
+              {"column_A": "dimension", "column_B": "category",
+               "value_pairs_set": facts.pairs("characteristics", "dimension", "category")}))
+
+    t = "sample_profile"
+    add(Check(t, "ExpectColumnValuesToBeBetween", "cases is not negative",
+              "A category cannot have a negative number of cases.", {"column": "cases", "min_value": 0}))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "categories add up to the inspection's cases",
+              "The cases in a characteristic's categories should add up to the cases inspected.",
+              {"column_A": "dimension_total", "column_B": "inspection_cases"}))
+    add(Check(t, "ExpectColumnPairValuesToBeInSet", "dimension and category belong to the framework",
+              "The characteristic or its category is not one the framework defines.",
+              {"column_A": "dimension", "column_B": "category",
+               "value_pairs_set": facts.pairs("characteristics", "dimension", "category")}))
+    return checks
+
+
+# --------------------------------------------------------------------------------------------------
+# Running GX and reading its results back
+# --------------------------------------------------------------------------------------------------
+
+
+def _check_inputs(tables: dict[str, pl.DataFrame]) -> None:
+    """Refuse tables that are missing or lack published columns (the checks below read them)."""
+    problems = []
+    for name in QUALITY_TABLES:
+        if name not in tables:
+            problems.append(f"table {name} is missing")
+            continue
+        missing = [c for c in TABLES[name].column_names if c not in tables[name].columns]
+        if missing:
+            problems.append(f"table {name} lacks column(s) {', '.join(missing)}")
+    if problems:
+        raise ValueError("quality_failures needs every published table with its published columns: " + "; ".join(problems))
+
+
+def _to_json(value: Any) -> Any:
+    """A value as JSON can hold it (dates and the like as text)."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def _failure_rows(check: Check, frame: pl.DataFrame, expectation_type: str, indices: list[int]) -> list[dict]:
+    """One failure row per inspection among the offending rows."""
+    keys = KEY_COLUMNS[check.table]
+    columns = list(dict.fromkeys([*keys, *check.columns()]))
+    offending = frame[sorted(set(indices))].select(columns)
+    rows = []
+    for (inspection_id,), group in offending.group_by("inspection_id", maintain_order=True):
+        count = group.height
+        listed = [{c: _to_json(v) for c, v in row.items()} for row in group.head(MAX_OFFENDING_ROWS).iter_rows(named=True)]
+        shown = "" if count <= MAX_OFFENDING_ROWS else f"; the first {MAX_OFFENDING_ROWS} are listed"
+        rows.append(
+            {
+                "inspection_id": inspection_id,
+                "table": check.table,
+                "expectation": f"{expectation_type}: {check.name}",
+                "message": f"{check.message} {count} row{'s' if count != 1 else ''} of {check.table} fail{'s' if count == 1 else ''}{shown}.",
+                "offending_rows": json.dumps(listed, separators=(",", ":"), ensure_ascii=False),
+            }
+        )
+    return rows
+
+
+def quality_failures(
+    tables: dict[str, pl.DataFrame], frameworks: dict[str, Framework], docs_dir: str | None = None
+) -> pl.DataFrame:
+    """Validate a batch of inspections' published tables with Great Expectations; return what failed.
+
+    `tables` maps table name (inspections, standard_ratings, key_question_results, prompt_results,
+    breakdowns, sample_profile) to a frame with the published columns, for any number of inspections;
+    `frameworks` maps framework id to Framework (inspections.framework says which applies). Returns one
+    row per (inspection_id, table, expectation) that failed: inspection_id, table, expectation (GX
+    expectation type and a short name), message (plain words) and offending_rows (JSON list of up to 10
+    offending rows' key columns and the values checked). Empty when everything passes. With `docs_dir`,
+    GX Data Docs for the run are written there (open docs_dir/index.html in a browser).
+    """
+    _check_inputs(tables)
+    facts = _Facts(dict(frameworks))
+    frames = _check_frames(tables, facts)
+    checks = _checks(tables, facts)
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx  # noqa: PLC0415 (import takes seconds: only when the gate runs)
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
+    from great_expectations.expectations.row_conditions import Column  # noqa: PLC0415
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            DOCS_SITE,
+            {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                  "base_directory": str(Path(docs_dir).resolve())},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    source = context.data_sources.add_pandas(SUITE_PREFIX)
+
+    failures: list[dict] = []
+    for name in QUALITY_TABLES:
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{SUITE_PREFIX}.{name}"))
+        table_checks = [c for c in checks if c.table == name]
+        for number, check in enumerate(table_checks):
+            kwargs = dict(check.kwargs)
+            if check.when is not None:
+                kwargs["row_condition"] = Column(check.when[0]) == check.when[1]
+            expectation = getattr(gx.expectations, check.gx_class)(
+                **kwargs, meta={"check": number, "name": check.name}, description=check.message
+            )
+            suite.add_expectation(expectation)
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name} batch")
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{SUITE_PREFIX}.{name}", data=batch, suite=suite)
+        )
+        frame = frames[name]
+        result = validation.run(
+            batch_parameters={"dataframe": frame.to_pandas()},
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": 20},
+        )
+        for outcome in result.results:
+            if outcome.success:
+                continue
+            exception = (outcome.exception_info or {}).get("exception_message") if outcome.exception_info else None
+            if exception or "unexpected_index_list" not in outcome.result:
+                raise RuntimeError(
+                    f"quality check on {name} could not run: {outcome.expectation_config.type} "
+                    f"{outcome.expectation_config.meta}: {exception or outcome.result}"
+                )
+            check = table_checks[outcome.expectation_config.meta["check"]]
+            indices = [int(i) for i in outcome.result["unexpected_index_list"]]
+            failures += _failure_rows(check, frame, outcome.expectation_config.type, indices)
+
+    if docs_dir is not None:
+        context.build_data_docs(site_names=[DOCS_SITE])
+
+    # Per inspection, failures stay in table order and the order the checks are listed.
+    return pl.DataFrame(failures, schema=FAILURE_SCHEMA).sort("inspection_id", nulls_last=True, maintain_order=True)

@@ -1,0 +1,99 @@
+"""Per-question and per-prompt results from validated case samples (any number of inspections at once)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.framework import Framework
+from transforms.percentages import counts_to_percentages
+
+ANSWER_COUNTS = {"yes": "Yes", "no": "No", "not_applicable": "N/A"}
+
+
+def long_answers(cases: pl.DataFrame, item_ids: list[str], index: list[str], item: str) -> pl.DataFrame:
+    """One row per case and question (or prompt): the answer given."""
+    present = [i for i in item_ids if i in cases.columns]
+    return cases.select(*index, *present).unpivot(index=index, on=present, variable_name=item, value_name="answer")
+
+
+def count_answers(answers: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Yes / No / N/A counts per group, with relevant cases and percentages."""
+    counts = answers.group_by(by).agg(
+        [(pl.col("answer") == label).sum().cast(pl.Int64).alias(name) for name, label in ANSWER_COUNTS.items()]
+    )
+    return counts_to_percentages(counts)
+
+
+def key_question_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """Yes / No / N/A, relevant cases and percentages for every key question of every inspection."""
+    answers = long_answers(cases, framework.question_ids, ["inspection_id"], "question_id")
+    counts = count_answers(answers, ["inspection_id", "question_id"])
+    return (
+        counts.join(framework.key_questions, on="question_id", how="left")
+        .sort("inspection_id", "question_order")
+        .select(
+            "inspection_id", "standard_id", "question_id", "question_text", "yes", "no", "not_applicable",
+            "relevant_cases", "percentage", "published_percentage",
+        )
+    )
+
+
+def prompt_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """The same counts and percentages for every prompt supplied in the extract."""
+    answers = long_answers(cases, framework.prompt_ids, ["inspection_id"], "prompt_id")
+    counts = count_answers(answers, ["inspection_id", "prompt_id"])
+    return (
+        counts.join(framework.prompts, on="prompt_id", how="left")
+        .sort("inspection_id", "prompt_order")
+        .select(
+            "inspection_id", "standard_id", "question_id", "prompt_id", "prompt_text", "yes", "no",
+            "not_applicable", "relevant_cases", "percentage", "published_percentage",
+        )
+    )
+
+
+def breakdowns(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """Every key question's results by each case characteristic (sentence type, sex, ...)."""
+    dimensions = list(framework.case_characteristics)
+    answers = long_answers(cases, framework.question_ids, ["inspection_id", *dimensions], "question_id")
+    parts = []
+    for dimension in dimensions:
+        counts = count_answers(answers.rename({dimension: "category"}), ["inspection_id", "category", "question_id"])
+        parts.append(counts.with_columns(dimension=pl.lit(dimension)))
+    order = pl.DataFrame(
+        [
+            {"dimension": d, "category": c, "dimension_order": i, "category_order": j}
+            for i, d in enumerate(dimensions)
+            for j, c in enumerate(framework.case_characteristics[d])
+        ],
+        schema={"dimension": pl.String, "category": pl.String, "dimension_order": pl.Int32, "category_order": pl.Int32},
+    )
+    return (
+        pl.concat(parts, how="diagonal")
+        .join(order, on=["dimension", "category"], how="left")
+        .join(framework.key_questions.select("question_id", "standard_id", "question_order"), on="question_id")
+        .sort("inspection_id", "dimension_order", "category_order", "question_order")
+        .select(
+            "inspection_id", "dimension", "category", "standard_id", "question_id", "yes", "no", "not_applicable",
+            "relevant_cases", "percentage", "published_percentage",
+        )
+    )
+
+
+def sample_profile(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """How many inspected cases fall in each category of each case characteristic."""
+    parts = []
+    for order, (dimension, categories) in enumerate(framework.case_characteristics.items()):
+        grid = cases.select("inspection_id").unique().join(
+            pl.DataFrame({"category": categories, "category_order": list(range(len(categories)))}), how="cross"
+        )
+        counted = cases.group_by("inspection_id", dimension).agg(cases=pl.len().cast(pl.Int64))
+        parts.append(
+            grid.join(counted.rename({dimension: "category"}), on=["inspection_id", "category"], how="left")
+            .with_columns(pl.col("cases").fill_null(0), dimension=pl.lit(dimension), dimension_order=pl.lit(order))
+        )
+    return (
+        pl.concat(parts)
+        .sort("inspection_id", "dimension_order", "category_order")
+        .select("inspection_id", "dimension", "category", "cases")
+    )
