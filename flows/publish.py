@@ -19,21 +19,25 @@ OUTCOMES = "outcomes.json"
 DOCS = "quality-docs"
 
 
-def check(warehouse_url: str, staging: str, frameworks_dir: str) -> str:
-    """Run the Great Expectations quality gate over the batch's tables; failures stop publication."""
+def check(warehouse_url: str, stagings: list[str], frameworks_dir: str) -> list[str]:
+    """Run the Great Expectations quality gate once over every batch's tables; failures stop publication."""
     from schemas.quality import quality_failures
 
     warehouse = Warehouse(warehouse_url)
-    tables = staged_tables(warehouse, staging)
+    batches = {staging: staged_tables(warehouse, staging) for staging in stagings}
+    tables = {name: pl.concat([t[name] for t in batches.values()]) for name in next(iter(batches.values()))}
     load = framework_loader(frameworks_dir)
     frameworks = {f: load(f) for f in tables["inspections"]["framework"].unique().to_list()}
-    docs = warehouse.path(DOCS) if warehouse.local else None
-    failures = quality_failures(tables, frameworks, docs_dir=docs) if tables["inspections"].height else None
-    if failures is None:
+    if tables["inspections"].height:
+        docs = warehouse.path(DOCS) if warehouse.local else None
+        failures = quality_failures(tables, frameworks, docs_dir=docs)
+    else:
         failures = pl.DataFrame(schema={"inspection_id": pl.String, "table": pl.String, "expectation": pl.String,
                                         "message": pl.String, "offending_rows": pl.String})
-    write_frame(warehouse, f"{staging}/{QUALITY}", failures)
-    return staging
+    for staging, batch in batches.items():
+        ids = batch["inspections"]["inspection_id"]
+        write_frame(warehouse, f"{staging}/{QUALITY}", failures.filter(pl.col("inspection_id").is_in(ids)))
+    return stagings
 
 
 def _quality_problems(failures: pl.DataFrame, fingerprint: str) -> pl.DataFrame:
@@ -78,14 +82,15 @@ def publish(warehouse_url: str, staging: str, run_id: str, frameworks_dir: str, 
         with warehouse.lock(f"inspection-{inspection_id}"):
             if problems.height:
                 resources = stage_files(warehouse, inspection_id, fingerprint, run_id, {"quarantine": problems}, {})
-                commit(warehouse, inspection_id, {"rejected_fingerprint": fingerprint, "rejected_run_id": run_id},
+                commit(warehouse, inspection_id, fingerprint,
+                       {"rejected_fingerprint": fingerprint, "rejected_run_id": run_id},
                        resources, replaces={"quarantine"})
                 outcome, rows = "rejected", problems.height
             else:
                 own = {name: frame.filter(pl.col("inspection_id") == inspection_id) for name, frame in tables.items()}
                 files = render_files(own, framework, publication)
                 resources = stage_files(warehouse, inspection_id, fingerprint, run_id, own, files)
-                commit(warehouse, inspection_id, {"fingerprint": fingerprint, "run_id": run_id,
+                commit(warehouse, inspection_id, fingerprint, {"fingerprint": fingerprint, "run_id": run_id,
                                                   "framework": framework.id, "rejected_fingerprint": None,
                                                   "rejected_run_id": None}, resources)
                 outcome, rows = "published", sum(frame.height for frame in own.values())

@@ -154,7 +154,7 @@ def stage_files(warehouse: Warehouse, inspection_id: str, fingerprint: str, run_
     return resources
 
 
-def commit(warehouse: Warehouse, inspection_id: str, state: dict, resources: list[dict],
+def commit(warehouse: Warehouse, inspection_id: str, fingerprint: str, state: dict, resources: list[dict],
            replaces: set[str] | None = None) -> None:
     """Swap the manifest to the inspection's new files (the commit point), then tidy up.
 
@@ -167,8 +167,9 @@ def commit(warehouse: Warehouse, inspection_id: str, state: dict, resources: lis
             r for r in manifest["resources"]
             if r.get("inspection_id") != inspection_id or (replaces is not None and r.get("table") not in replaces)
         ] + resources
+        # "pending" names the fingerprint whose annexe files still wait in .pending/ until finish().
         manifest["inspections"][inspection_id] = {**manifest["inspections"].get(inspection_id, {}), **state,
-                                                  "pending": True}
+                                                  "pending": fingerprint}
         warehouse.write_manifest(manifest)
     fault("after_swap")
     finish(warehouse, inspection_id)
@@ -180,7 +181,7 @@ def finish(warehouse: Warehouse, inspection_id: str) -> None:
     state = manifest["inspections"].get(inspection_id)
     listed = {r["path"] for r in manifest["resources"] if r.get("inspection_id") == inspection_id}
     if state and state.get("pending"):
-        pending = f"{FILES}/{inspection_id}/{PENDING}/{state['fingerprint'][:16]}"
+        pending = f"{FILES}/{inspection_id}/{PENDING}/{state['pending'][:16]}"
         for path in warehouse.list_files(pending):
             warehouse.move(path, f"{FILES}/{inspection_id}/{path.rsplit('/', 1)[-1]}")
     remove_orphans(warehouse, inspection_id, listed)

@@ -13,6 +13,8 @@ and in the Data Docs.
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
 import os
 from dataclasses import dataclass, field
@@ -44,6 +46,14 @@ DOCS_SITE = "annexe_quality"
 SUITE_PREFIX = "annexe_quality"
 COUNT_TABLES = ("key_question_results", "prompt_results", "breakdowns")
 SUPPRESSED_MEASURES = ("yes", "no", "not_applicable", "relevant_cases", "percentage", "published_percentage")
+# Helper columns that only exist for an inspection whose framework was supplied. Checks reading them skip
+# rows of other inspections ("framework is known" reports those once, instead of a cascade of failures).
+FRAMEWORK_HELPERS = frozenset({
+    "expected_overall_rating", "expected_max_score", "expected_standards", "expected_key_questions",
+    "framework_standard", "framework_standard_name", "framework_rating", "expected_points", "expected_rating",
+    "min_question_percentage", "framework_question", "framework_standard_id", "framework_question_text",
+    "framework_prompt", "framework_prompt_question_id", "framework_prompt_text", "framework_dimension_category",
+})
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,11 @@ class Check:
         listed = list(self.kwargs.get("column_list", []))
         condition = [self.when[0]] if self.when else []
         return [c for c in [*named, *listed, *condition, *self.show] if c]
+
+    @property
+    def needs_framework(self) -> bool:
+        """Whether the check compares against something derived from the inspection's framework."""
+        return any(c in FRAMEWORK_HELPERS for c in self.columns())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -135,9 +150,14 @@ class _Facts:
             {"framework": pl.String, "dimension": pl.String, "category": pl.String},
         ))
 
-    def pairs(self, frame: str, a: str, b: str) -> list[tuple[Any, Any]]:
-        """Distinct (a, b) value pairs a framework allows, over every framework given."""
-        return sorted(set(getattr(self, frame).select(a, b).iter_rows()), key=str)
+    def keys(self, frame: str, *columns: str) -> list[str]:
+        """Every allowed combination of the columns' values (joined by "/"), over every framework given."""
+        return sorted(set(getattr(self, frame).select(_joined(*columns)).to_series().to_list()))
+
+
+def _joined(*columns: str) -> pl.Expr:
+    """One text key from several columns, e.g. "probation-pdu-2023/P2.1.1" (null if any part is null)."""
+    return pl.concat_str([pl.col(c) for c in columns], separator="/").alias("_".join(c.removesuffix("_id") for c in columns))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -205,14 +225,35 @@ def _check_frames(tables: dict[str, pl.DataFrame], facts: _Facts) -> dict[str, p
         name: _lookup(tables[name], of_inspection, ["inspection_id"]) for name in QUALITY_TABLES if name != "inspections"
     }
     for name in COUNT_TABLES:
-        frames[name] = _count_helpers(frames[name])
+        frame = _count_helpers(frames[name]).with_columns(_joined("framework", "question_id"))
+        frames[name] = _lookup(
+            frame, facts.questions.select("framework", "question_id", framework_standard_id="standard_id"),
+            ["framework", "question_id"],
+        )
+    frames["key_question_results"] = _lookup(
+        frames["key_question_results"],
+        facts.questions.select("framework", "question_id", framework_question_text="question_text"),
+        ["framework", "question_id"],
+    )
+    frames["prompt_results"] = _lookup(
+        frames["prompt_results"].with_columns(_joined("framework", "prompt_id")),
+        facts.prompts.select("framework", "prompt_id", framework_prompt_question_id="question_id",
+                             framework_prompt_text="prompt_text"),
+        ["framework", "prompt_id"],
+    )
+    for name in ("breakdowns", "sample_profile"):
+        frames[name] = frames[name].with_columns(_joined("framework", "dimension", "category"))
 
     # Key questions: how many distinct framework questions each inspection has.
     kq = frames["key_question_results"]
 
     # Standards: points for the stated rating, rating the bands give, lowest question's percentage.
     sr = frames["standard_ratings"]
-    sr = _lookup(sr, facts.standards.select("framework", "standard_id", "rated_by"), ["framework", "standard_id"])
+    sr = _lookup(
+        sr.with_columns(_joined("framework", "standard_id"), _joined("framework", "rating")),
+        facts.standards.select("framework", "standard_id", "rated_by", framework_standard_name="standard_name"),
+        ["framework", "standard_id"],
+    )
     sr = _lookup(sr, facts.bands.select("framework", "rating", expected_points="points"), ["framework", "rating"])
     sr = _lookup(sr, _expected_ratings(kq, facts), ["inspection_id", "standard_id"])
     sr = _lookup(
@@ -255,7 +296,8 @@ def _check_frames(tables: dict[str, pl.DataFrame], facts: _Facts) -> dict[str, p
         .select("_row", expected_overall_rating="rating")
     )
     frames["inspections"] = _lookup(ins, overall, ["_row"]).drop("_row")
-    return frames
+    known = pl.col("framework").is_in(list(facts.frameworks)).fill_null(False)
+    return {name: frame.with_columns(framework_known=known) for name, frame in frames.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -275,7 +317,7 @@ def _checks(tables: dict[str, pl.DataFrame], facts: _Facts) -> list[Check]:
         for column in spec.columns:
             if not column.nullable:
                 add(Check(name, "ExpectColumnValuesToNotBeNull", f"{column.name} is present",
-                          f"Every row needs a {column.name}; it is missing.", {"column": column.name}))
+                          f"{column.name} must be present on every row.", {"column": column.name}))
         keys = KEY_COLUMNS[name]
         if name == "inspections":
             add(Check(name, "ExpectColumnValuesToBeUnique", "one row per inspection",
@@ -312,19 +354,18 @@ def _checks(tables: dict[str, pl.DataFrame], facts: _Facts) -> list[Check]:
 
     # standard_ratings
     t = "standard_ratings"
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "standard_id belongs to the framework",
+    add(Check(t, "ExpectColumnValuesToBeInSet", "standard_id belongs to the framework",
               "The standard id is not one of the inspection's framework's standards.",
-              {"column_A": "framework", "column_B": "standard_id",
-               "value_pairs_set": facts.pairs("standards", "framework", "standard_id")}))
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "standard_name matches the framework",
+              {"column": "framework_standard", "value_set": facts.keys("standards", "framework", "standard_id")},
+              show=("standard_id",)))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "standard_name matches the framework",
               "The standard name differs from the framework's name for that standard.",
-              {"column_A": "standard_id", "column_B": "standard_name",
-               "value_pairs_set": facts.pairs("standards", "standard_id", "standard_name"),
+              {"column_A": "standard_name", "column_B": "framework_standard_name",
                "ignore_row_if": "either_value_is_missing"}))
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "rating label is valid",
+    add(Check(t, "ExpectColumnValuesToBeInSet", "rating label is valid",
               "The rating is not one of the framework's rating labels.",
-              {"column_A": "framework", "column_B": "rating",
-               "value_pairs_set": facts.pairs("bands", "framework", "rating")}))
+              {"column": "framework_rating", "value_set": facts.keys("bands", "framework", "rating")},
+              show=("rating",)))
     add(Check(t, "ExpectColumnPairValuesToBeEqual", "points match rating",
               "The points should be those the framework gives the rating.",
               {"column_A": "points", "column_B": "expected_points"}, show=("rating",)))
@@ -365,40 +406,36 @@ def _checks(tables: dict[str, pl.DataFrame], facts: _Facts) -> list[Check]:
                   "(12.5 -> 13), and empty with no relevant case.",
                   {"column_A": "published_percentage", "column_B": "expected_published_percentage"},
                   show=("percentage", "yes", "no")))
-        add(Check(t, "ExpectColumnPairValuesToBeInSet", "question_id belongs to the framework",
+        add(Check(t, "ExpectColumnValuesToBeInSet", "question_id belongs to the framework",
                   "The key question id is not one of the inspection's framework's key questions.",
-                  {"column_A": "framework", "column_B": "question_id",
-                   "value_pairs_set": facts.pairs("questions", "framework", "question_id")}))
-        add(Check(t, "ExpectColumnPairValuesToBeInSet", "standard_id matches question_id",
+                  {"column": "framework_question", "value_set": facts.keys("questions", "framework", "question_id")},
+                  show=("question_id",)))
+        add(Check(t, "ExpectColumnPairValuesToBeEqual", "standard_id matches question_id",
                   "The standard id is not the standard the framework puts this key question under.",
-                  {"column_A": "question_id", "column_B": "standard_id",
-                   "value_pairs_set": facts.pairs("questions", "question_id", "standard_id"),
-                   "ignore_row_if": "either_value_is_missing"}))
+                  {"column_A": "standard_id", "column_B": "framework_standard_id",
+                   "ignore_row_if": "either_value_is_missing"}, show=("question_id",)))
 
     for t in ("key_question_results", "prompt_results"):
         add(Check(t, "ExpectColumnPairValuesToBeEqual", "every case answered",
                   "Yes + No + N/A should equal the cases inspected: every case answers every question.",
                   {"column_A": "answers", "column_B": "inspection_cases"}))
-    add(Check("key_question_results", "ExpectColumnPairValuesToBeInSet", "question_text is the framework's wording",
+    add(Check("key_question_results", "ExpectColumnPairValuesToBeEqual", "question_text is the framework's wording",
               "The key question's wording differs from the framework's (published) wording.",
-              {"column_A": "question_id", "column_B": "question_text",
-               "value_pairs_set": facts.pairs("questions", "question_id", "question_text"),
+              {"column_A": "question_text", "column_B": "framework_question_text",
                "ignore_row_if": "either_value_is_missing"}))
 
     t = "prompt_results"
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "prompt_id belongs to the framework",
+    add(Check(t, "ExpectColumnValuesToBeInSet", "prompt_id belongs to the framework",
               "The prompt id is not one of the inspection's framework's prompts.",
-              {"column_A": "framework", "column_B": "prompt_id",
-               "value_pairs_set": facts.pairs("prompts", "framework", "prompt_id")}))
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "question_id matches prompt_id",
+              {"column": "framework_prompt", "value_set": facts.keys("prompts", "framework", "prompt_id")},
+              show=("prompt_id",)))
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "question_id matches prompt_id",
               "The key question id is not the one the framework puts this prompt under.",
-              {"column_A": "prompt_id", "column_B": "question_id",
-               "value_pairs_set": facts.pairs("prompts", "prompt_id", "question_id"),
+              {"column_A": "question_id", "column_B": "framework_prompt_question_id",
                "ignore_row_if": "either_value_is_missing"}))
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "prompt_text is the framework's wording",
+    add(Check(t, "ExpectColumnPairValuesToBeEqual", "prompt_text is the framework's wording",
               "The prompt's wording differs from the framework's.",
-              {"column_A": "prompt_id", "column_B": "prompt_text",
-               "value_pairs_set": facts.pairs("prompts", "prompt_id", "prompt_text"),
+              {"column_A": "prompt_text", "column_B": "framework_prompt_text",
                "ignore_row_if": "either_value_is_missing"}))
 
     t = "breakdowns"
@@ -414,10 +451,10 @@ def _checks(tables: dict[str, pl.DataFrame], facts: _Facts) -> list[Check]:
               "In a cell that is not suppressed, Yes + No + N/A should equal the cases in that category "
               "(sample_profile).",
               {"column_A": "answers", "column_B": "category_cases"}))
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "dimension and category belong to the framework",
-              "The characteristic or its category is not one the framework defines.",
-              {"column_A": "dimension", "column_B": "category",
-               "value_pairs_set": facts.pairs("characteristics", "dimension", "category")}))
+    add(Check(t, "ExpectColumnValuesToBeInSet", "dimension and category belong to the framework",
+              "The characteristic or its category is not one the inspection's framework defines.",
+              {"column": "framework_dimension_category",
+               "value_set": facts.keys("characteristics", "framework", "dimension", "category")}))
 
     t = "sample_profile"
     add(Check(t, "ExpectColumnValuesToBeBetween", "cases is not negative",
@@ -425,10 +462,10 @@ def _checks(tables: dict[str, pl.DataFrame], facts: _Facts) -> list[Check]:
     add(Check(t, "ExpectColumnPairValuesToBeEqual", "categories add up to the inspection's cases",
               "The cases in a characteristic's categories should add up to the cases inspected.",
               {"column_A": "dimension_total", "column_B": "inspection_cases"}))
-    add(Check(t, "ExpectColumnPairValuesToBeInSet", "dimension and category belong to the framework",
-              "The characteristic or its category is not one the framework defines.",
-              {"column_A": "dimension", "column_B": "category",
-               "value_pairs_set": facts.pairs("characteristics", "dimension", "category")}))
+    add(Check(t, "ExpectColumnValuesToBeInSet", "dimension and category belong to the framework",
+              "The characteristic or its category is not one the inspection's framework defines.",
+              {"column": "framework_dimension_category",
+               "value_set": facts.keys("characteristics", "framework", "dimension", "category")}))
     return checks
 
 
@@ -478,6 +515,48 @@ def _failure_rows(check: Check, frame: pl.DataFrame, expectation_type: str, indi
     return rows
 
 
+def _write_offline_summary(docs_dir: Path, run_name: str, summary: list[dict], failures: pl.DataFrame) -> None:
+    """Put a plain-HTML summary with links at the top of the Data Docs index.
+
+    GX's index lists validations with JavaScript loaded from CDNs, so offline it shows nothing; this
+    block needs neither, and the validation pages it links to are static HTML.
+    """
+    index = docs_dir / "index.html"
+    pages = {}
+    for page in sorted(docs_dir.glob(f"validations/**/{run_name}/**/*.html")):
+        parts = page.relative_to(docs_dir).parts  # validations / annexe_quality / <table> / run / time / file
+        pages[parts[2]] = page.relative_to(docs_dir).as_posix()
+    e = html.escape
+    rows = []
+    for item in summary:
+        link = pages.get(item["table"])
+        name = f'<a href="{e(link)}">{e(item["table"])}</a>' if link else e(item["table"])
+        suite = f'<a href="expectations/{SUITE_PREFIX}/{e(item["table"])}.html">expectations</a>'
+        status = "passed" if item["failed"] == 0 else f'<strong>{item["failed"]} failed</strong>'
+        rows.append(f"<tr><td>{name}</td><td>{item['rows']}</td><td>{item['expectations']}</td><td>{status}</td><td>{suite}</td></tr>")
+    listed = [
+        f"<li>{e(str(r['inspection_id']))} / {e(r['table'])}: {e(r['expectation'])}. {e(r['message'])}</li>"
+        for r in failures.head(500).iter_rows(named=True)
+    ]
+    more = f"<p>... and {failures.height - 500} more (see the validation pages).</p>" if failures.height > 500 else ""
+    inspections = failures["inspection_id"].n_unique()
+    verdict = (
+        "<p>Every check passed.</p>" if failures.is_empty()
+        else f"<p><strong>{failures.height} failure(s) in {inspections} inspection(s).</strong></p>"
+    )
+    block = (
+        '<div id="annexe-quality-summary" style="font-family:sans-serif;margin:1em;padding:1em;border:2px solid #444">'
+        f"<h1>Annexe quality checks</h1><p>Run {e(run_name)}. This summary works offline; the GX pages below "
+        "load their styling from the internet and are plain but readable without it.</p>"
+        f"{verdict}<table border=\"1\" cellpadding=\"4\"><tr><th>table</th><th>rows</th><th>expectations</th>"
+        f"<th>result</th><th>suite</th></tr>{''.join(rows)}</table>"
+        f"{'<h2>Failures</h2><ul>' + ''.join(listed) + '</ul>' + more if listed else ''}</div>"
+    )
+    text = index.read_text(encoding="utf-8")
+    at = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
+    index.write_text(text[:at] + block + text[at:], encoding="utf-8")
+
+
 def quality_failures(
     tables: dict[str, pl.DataFrame], frameworks: dict[str, Framework], docs_dir: str | None = None
 ) -> pl.DataFrame:
@@ -498,6 +577,7 @@ def quality_failures(
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # noqa: PLC0415 (import takes seconds: only when the gate runs)
+    from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
     from great_expectations.expectations.row_conditions import Column  # noqa: PLC0415
 
@@ -516,16 +596,23 @@ def quality_failures(
         )
     source = context.data_sources.add_pandas(SUITE_PREFIX)
 
+    run_time = dt.datetime.now(dt.timezone.utc)
+    run_id = RunIdentifier(run_name=f"{SUITE_PREFIX}-{run_time:%Y%m%dT%H%M%S%fZ}", run_time=run_time)
     failures: list[dict] = []
+    summary: list[dict] = []
     for name in QUALITY_TABLES:
         suite = context.suites.add(gx.ExpectationSuite(name=f"{SUITE_PREFIX}.{name}"))
         table_checks = [c for c in checks if c.table == name]
         for number, check in enumerate(table_checks):
             kwargs = dict(check.kwargs)
-            if check.when is not None:
-                kwargs["row_condition"] = Column(check.when[0]) == check.when[1]
+            conditions = [Column(check.when[0]) == check.when[1]] if check.when is not None else []
+            if check.needs_framework:
+                conditions.append(Column("framework_known") == True)  # noqa: E712 (a GX condition, not a test)
+            if conditions:
+                kwargs["row_condition"] = conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
             expectation = getattr(gx.expectations, check.gx_class)(
-                **kwargs, meta={"check": number, "name": check.name}, description=check.message
+                **kwargs, meta={"check": number, "name": check.name},
+                description=f"{check.name}. {check.message} Columns: {', '.join(check.columns())}.",
             )
             suite.add_expectation(expectation)
         batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name} batch")
@@ -536,7 +623,10 @@ def quality_failures(
         result = validation.run(
             batch_parameters={"dataframe": frame.to_pandas()},
             result_format={"result_format": "COMPLETE", "partial_unexpected_count": 20},
+            run_id=run_id,
         )
+        summary.append({"table": name, "rows": frame.height, "expectations": len(table_checks),
+                        "failed": sum(not outcome.success for outcome in result.results)})
         for outcome in result.results:
             if outcome.success:
                 continue
@@ -550,8 +640,9 @@ def quality_failures(
             indices = [int(i) for i in outcome.result["unexpected_index_list"]]
             failures += _failure_rows(check, frame, outcome.expectation_config.type, indices)
 
+    # Per inspection, failures stay in table order and the order the checks are listed.
+    result = pl.DataFrame(failures, schema=FAILURE_SCHEMA).sort("inspection_id", nulls_last=True, maintain_order=True)
     if docs_dir is not None:
         context.build_data_docs(site_names=[DOCS_SITE])
-
-    # Per inspection, failures stay in table order and the order the checks are listed.
-    return pl.DataFrame(failures, schema=FAILURE_SCHEMA).sort("inspection_id", nulls_last=True, maintain_order=True)
+        _write_offline_summary(Path(docs_dir).resolve(), run_id.run_name, summary, result)
+    return result

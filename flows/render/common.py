@@ -145,9 +145,9 @@ def methodology_notes(framework: Framework, publication: dict) -> list[Note]:
         Note(
             "suppression", f"Suppressed figures {symbol}",
             f"{symbol} marks a figure withheld to protect the confidentiality of the people in the sample: a "
-            f"breakdown cell with {fewer} is suppressed. So that a withheld figure cannot be worked out by "
-            "subtracting the other categories from the published total, the next smallest cell of the same "
-            "characteristic and key question is suppressed too (secondary suppression).",
+            f"breakdown cell with {fewer} is suppressed. Where only one cell of a characteristic and key question "
+            "would be withheld, the next smallest cell is withheld too (secondary suppression), so that the "
+            "withheld figure cannot be worked out by subtracting the other categories from the published total.",
         ),
         Note(
             "prompts", "Prompts",

@@ -31,8 +31,8 @@ from flows.render.common import (
     methodology_notes,
     month_year,
     ordered_breakdowns,
-    ordered_prompts,
     ordered_profile,
+    ordered_prompts,
     ordered_questions,
     ordered_ratings,
     suppression_symbol,
@@ -108,6 +108,8 @@ def build_sheets(
     taken = {"Cover", "Contents", "Notes"}
 
     def add(name: str, table: pd.DataFrame, table_name: str, title: str, subtitles: list[str], **kwargs) -> None:
+        if table.empty:  # nothing to publish (e.g. a framework with no case characteristics): no sheet
+            return
         taken.add(name)
         sheets[name] = gpt.GPTable(
             table=table, table_name=table_name, title=title, subtitles=subtitles, instructions=INSTRUCTIONS,
@@ -169,8 +171,8 @@ def build_sheets(
         "Ratings", ratings_pd, "ratings",
         f"Ratings of the {ratings.height} standards and overall: {about} $$bands$$$$score$$$$judgement$$",
         [
-            f"Score {inspection['score']}/{inspection['max_score']}; overall rating {inspection['overall_rating']}. "
-            "The last row gives the score (the sum of the points) and the overall rating.",
+            (f"Score {inspection['score']}/{inspection['max_score']}; overall rating {inspection['overall_rating']}. "
+            "The last row gives the score (the sum of the points) and the overall rating."),
         ],
         units={"Lowest percentage Yes": "%"},
     )
@@ -233,8 +235,8 @@ def build_sheets(
     add(
         "Sample", table, "sample_characteristics",
         f"Sample characteristics: inspected cases by characteristic: {about}",
-        [f"{inspection['cases']} cases were inspected: {inspection['community_orders']} community orders and "
-         f"{inspection['licences']} releases on licence."],
+        [(f"{inspection['cases']} cases were inspected: {inspection['community_orders']} community orders and "
+         f"{inspection['licences']} releases on licence.")],
     )
 
     # Breakdowns, long: one row a characteristic, category and key question.
@@ -269,28 +271,31 @@ def build_sheets(
     cover = gpt.Cover(
         title=annexe_title(inspection),
         intro=[
-            f"Data from the inspection of probation services in {pdu} probation delivery unit (PDU), "
-            f"{inspection['region']}. Fieldwork started {long_date(inspection['fieldwork_start'])}.",
+            (f"Data from the inspection of probation services in {pdu} probation delivery unit (PDU), "
+            f"{inspection['region']}. Fieldwork started {long_date(inspection['fieldwork_start'])}."),
             f"Score {inspection['score']}/{inspection['max_score']}. Overall rating: {inspection['overall_rating']}.",
-            "This workbook has one table a worksheet. The Contents worksheet lists them; the Notes worksheet "
-            "explains the notes referred to as [note n] in table titles.",
+            ("This workbook has one table a worksheet. The Contents worksheet lists them; the Notes worksheet "
+            "explains the notes referred to as [note n] in table titles."),
         ],
         about=[
             f"Source: {publication.get('source', 'not stated')}.",
             f"Publisher: {publication.get('publisher', 'not stated')}.",
             f"Inspection framework: {framework.name} ({framework.id}, version {framework.version}).",
-            f"Shorthand: {symbol} = withheld because there were too few relevant cases; "
-            f"{NOT_APPLICABLE} = not applicable.",
+            (f"Shorthand: {symbol} = withheld because there were too few relevant cases; "
+            f"{NOT_APPLICABLE} = not applicable."),
             f"Licence: {publication.get('licence', 'not stated')}.",
             f"Inspection id: {inspection['inspection_id']}. Data fingerprint (sha256): {inspection['fingerprint']}.",
         ],
         contact=_contact(publication),
     )
+    # Only the notes some table refers to (gptables numbers them in order of first reference).
+    cited = {ref for sheet in sheets.values() for ref in re.findall(r"\$\$(.+?)\$\$", sheet.title)}
+    used = [n for n in methodology_notes(framework, publication) if n.ref in cited]
     notes = pd.DataFrame(
         {
-            "Note reference": [n.ref for n in methodology_notes(framework, publication)],
-            "Note title": [n.title for n in methodology_notes(framework, publication)],
-            "Note text": [n.text for n in methodology_notes(framework, publication)],
+            "Note reference": [n.ref for n in used],
+            "Note title": [n.title for n in used],
+            "Note text": [n.text for n in used],
         }
     )
     return sheets, cover, notes

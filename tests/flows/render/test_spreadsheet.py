@@ -283,3 +283,15 @@ def test_every_sample_renders_accessibly(inspection_id, publication, tmp_path):
         assert ws["A1"].value
     breakdown = table_records(workbook["Breakdowns"])
     assert sum(r["Percentage Yes"] == "[c]" for r in breakdown) == tables["breakdowns"]["suppressed"].sum()
+
+
+def test_empty_breakdowns_and_prompts_leave_their_sheets_out(dyfed, publication, tmp_path):
+    tables, framework = dyfed
+    changed = dict(tables) | {"breakdowns": tables["breakdowns"].clear(), "prompt_results": tables["prompt_results"].clear()}
+    path = tmp_path / "annexe.xlsx"
+    path.write_bytes(spreadsheet_bytes(changed, framework, publication))
+    workbook = openpyxl.load_workbook(path)
+    assert "Breakdowns" not in workbook.sheetnames and "Prompts" not in workbook.sheetnames
+    assert "Sample" in workbook.sheetnames
+    notes = " ".join(r["Note text"] for r in table_records(workbook["Notes"]))
+    assert "[c] marks" not in notes, "no note about suppression when no table can show [c]"

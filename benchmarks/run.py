@@ -1,0 +1,636 @@
+"""Benchmark the pipeline at national scale against DuckDB and pandas, stage by stage and end to end.
+
+    cd /work/main && uv run python -m benchmarks.run --sizes 250 500 1000 2000 --cases 100 \\
+        --out benchmarks/results.json
+
+For each N in --sizes, on one synthetic landing zone of N inspections x --cases cases (benchmarks/synth.py):
+
+transforms   (best of --repeats, all inspections in one call, in memory)
+    project build_tables (every published table); project key_question_results alone; project
+    key-question results + standard ratings + scores (like for like with the peers); DuckDB SQL (wide
+    and long layouts, from an Arrow table and from a combined Parquet file); pandas. The three engines
+    are checked to agree before they are timed.
+ingest / validation (once)
+    read_extract for every inspection; Pandera (schemas.extract.check_cases) per inspection, as the
+    validate stage runs it, and batched (check_cases_batched below: one Pandera call per batch, the
+    per-inspection check only for inspections that fail); check_ratable per inspection and batched.
+pipeline     (--pipeline-sizes, once, fresh warehouse)
+    the stage functions of flows/stages.py and flows/publish.py over batches of --batch-size, in the
+    order run_pipeline runs them but without Prefect: plan, ingest, validate, aggregate, check, publish,
+    finalize. Stages whose code has not landed (renderers, quality gate) are reported as unavailable.
+end to end   (--e2e-sizes, once, fresh warehouse, one subprocess per run)
+    flows.pipeline.backfill(inspection_ids=None, force=True, ...) through Prefect; wall time, the time
+    inside the flow, and peak memory (ru_maxrss of the child, and the peak summed RSS of its process
+    tree sampled with psutil, which includes Prefect's ephemeral API server).
+
+Then prints ratios (project / DuckDB, project / pandas), each stage's share of the pipeline, and growth
+(time per inspection at each N, and the log-log slope of time against N: 1.0 is linear) and writes every
+figure to --out as JSON. Not part of the default test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def prefect_environment() -> dict[str, str]:
+    """Prefect offline, quiet, and in its own home inside the project (set before Prefect is imported)."""
+    values = {
+        "PREFECT_HOME": str(PROJECT / ".prefect" / "benchmarks"),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_UI_ENABLED": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    for key, value in values.items():
+        os.environ.setdefault(key, value)
+    return {key: os.environ[key] for key in values}
+
+
+prefect_environment()
+
+import polars as pl  # noqa: E402
+
+from benchmarks.peers import duckdb_connection, duckdb_results, normalise, pandas_results, project_results  # noqa: E402
+from benchmarks.synth import synthesise  # noqa: E402
+from transforms.framework import Framework, load_framework  # noqa: E402
+
+STAGES = ("plan", "ingest", "validate", "aggregate", "check", "publish", "finalize")
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposed fast paths (for schemas/extract.py and flows/stages.py; see the report)
+# ---------------------------------------------------------------------------------------------
+
+BATCH_KEY = "__annexe_inspection__"
+
+
+def check_cases_batched(extracts: list[tuple[str, pl.DataFrame, str, int]], framework: Framework) -> dict[str, list[dict]]:
+    """check_cases for many inspections with one Pandera call per column layout; same problems, same order.
+
+    `extracts` are (inspection_id, cases, file, header_rows). Pandera's cost is per call, not per row, so
+    the batch is validated as one frame (case ids unique per inspection); only the inspections that
+    fail there (or every one, when a whole column fails) are checked again one by one with check_cases,
+    which gives exactly today's problems and messages.
+    """
+    import pandera.polars as pa
+
+    from schemas.cases import cases_schema, unknown_question_columns
+    from schemas.extract import check_cases
+
+    found: dict[str, list[dict]] = {inspection_id: [] for inspection_id, *_ in extracts}
+    schema = cases_schema(framework)
+    columns = dict(schema.columns)
+    columns["case_id"] = pa.Column(pl.String, nullable=False)  # unique per inspection: see `unique` below
+    batch_schema = pa.DataFrameSchema(columns, strict=False, unique=[BATCH_KEY, "case_id"], name=schema.name)
+    layouts: dict[tuple, list[tuple[str, pl.DataFrame, str, int]]] = defaultdict(list)
+    for extract in extracts:
+        layouts[tuple(extract[1].schema.items())].append(extract)
+    for members in layouts.values():
+        recheck = members
+        if not unknown_question_columns(members[0][1].columns, framework) and BATCH_KEY not in members[0][1].columns:
+            frame = pl.concat([cases.with_columns(pl.lit(inspection_id).alias(BATCH_KEY))
+                               for inspection_id, cases, _, _ in members])
+            try:
+                batch_schema.validate(frame, lazy=True)
+                recheck = []
+            except pa.errors.SchemaErrors as errors:
+                indices = errors.failure_cases["index"]
+                if indices.null_count() == 0:
+                    failing = set(frame[BATCH_KEY].gather(indices.cast(pl.UInt32).unique()).to_list())
+                    recheck = [m for m in members if m[0] in failing]
+        for inspection_id, cases, file, header_rows in recheck:
+            found[inspection_id] = check_cases(cases, framework, inspection_id, file, header_rows)
+    return found
+
+
+def unratable_batched(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """check_ratable's finding for a whole batch at once: (inspection_id, standard_id) that cannot be rated."""
+    from transforms.ratings import unratable_standards
+    from transforms.results import key_question_results
+
+    return unratable_standards(key_question_results(cases, framework), framework)
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing helpers
+# ---------------------------------------------------------------------------------------------
+
+def best_of(function: Callable[[], object], repeats: int) -> float:
+    """Best wall time of `repeats` calls, in seconds."""
+    best = math.inf
+    for _ in range(max(1, repeats)):
+        gc.collect()
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def once(function: Callable[[], object]) -> tuple[float, object]:
+    gc.collect()
+    start = time.perf_counter()
+    value = function()
+    return time.perf_counter() - start, value
+
+
+def available(*modules: str) -> str | None:
+    """None when every module imports, else the first error (e.g. renderers not written yet)."""
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as error:  # ImportError, or a module half-written by someone else
+            return f"{module}: {type(error).__name__}: {error}"
+    return None
+
+
+def slope(sizes: list[int], seconds: list[float]) -> float | None:
+    """Least-squares slope of log(time) against log(N): 1.0 means time grows linearly with N."""
+    points = [(math.log(n), math.log(t)) for n, t in zip(sizes, seconds) if t and t > 0]
+    if len(points) < 2:
+        return None
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return round(sum((x - mx) * (y - my) for x, y in points) / sxx, 3) if sxx else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The measurements
+# ---------------------------------------------------------------------------------------------
+
+def read_landing(landing: Path, ids: list[str], framework: Framework):
+    """The project's ingest read (read_extract) of every inspection, and the combined validated inputs."""
+    from flows.landing import read_extract
+
+    extracts = [read_extract(str(landing), inspection_id) for inspection_id in ids]
+    parts, manifests, organisational = [], [], []
+    for extract in extracts:
+        columns = ["case_id", *framework.case_characteristics, *framework.question_ids,
+                   *[p for p in framework.prompt_ids if p in extract.cases.columns]]
+        parts.append(extract.cases.select(columns).with_columns(inspection_id=pl.lit(extract.inspection_id)))
+        m = extract.manifest
+        manifests.append({"inspection_id": extract.inspection_id, "framework": framework.id, "pdu": m["pdu"],
+                          "region": m["region"], "fieldwork_start": m["fieldwork_start"],
+                          "fingerprint": extract.fingerprint})
+        organisational += [{"inspection_id": extract.inspection_id, "standard_id": s, "rating": r}
+                           for s, r in m["organisational_ratings"].items()]
+    cases = pl.concat(parts, how="diagonal")
+    return (extracts, cases, pl.DataFrame(manifests),
+            pl.DataFrame(organisational, schema={"inspection_id": pl.String, "standard_id": pl.String,
+                                                 "rating": pl.String}))
+
+
+def measure_transforms(cases: pl.DataFrame, manifests: pl.DataFrame, organisational: pl.DataFrame,
+                       framework: Framework, threshold: int, repeats: int, workdir: Path) -> dict:
+    """Project transforms vs DuckDB vs pandas on the same in-memory cases (and the same Parquet file)."""
+    from polars.testing import assert_frame_equal
+
+    from transforms.results import key_question_results
+    from transforms.tables import build_tables
+
+    arrow = cases.to_arrow()
+    organisational_arrow = organisational.to_arrow()
+    cases_pandas = cases.to_pandas()
+    organisational_pandas = organisational.to_pandas()
+    parquet = workdir / "combined-cases.parquet"
+    cases.write_parquet(parquet)
+    connection = duckdb_connection()
+
+    # The three engines must agree before their times mean anything.
+    reference = normalise(project_results(cases, organisational, framework))
+    for engine, results in (
+        ("duckdb", duckdb_results(arrow, organisational_arrow, framework, "wide", connection)),
+        ("duckdb_long", duckdb_results(arrow, organisational_arrow, framework, "long", connection)),
+        ("pandas", pandas_results(cases_pandas, organisational_pandas, framework)),
+    ):
+        for name, frame in normalise(results).items():
+            assert_frame_equal(reference[name], frame, check_exact=False, rel_tol=0, abs_tol=1e-9), (engine, name)
+
+    times = {
+        "project_build_tables": best_of(
+            lambda: build_tables(cases, manifests, organisational, framework, threshold), repeats),
+        "project_key_question_results": best_of(lambda: key_question_results(cases, framework), repeats),
+        "project_results": best_of(lambda: project_results(cases, organisational, framework), repeats),
+        "duckdb": best_of(lambda: duckdb_results(arrow, organisational_arrow, framework, "wide", connection), repeats),
+        "duckdb_long": best_of(
+            lambda: duckdb_results(arrow, organisational_arrow, framework, "long", connection), repeats),
+        "pandas": best_of(lambda: pandas_results(cases_pandas, organisational_pandas, framework), repeats),
+        # From the same combined Parquet file (read included).
+        "project_results_from_parquet": best_of(
+            lambda: project_results(pl.read_parquet(parquet), organisational, framework), repeats),
+        "duckdb_from_parquet": best_of(
+            lambda: duckdb_results(str(parquet), organisational_arrow, framework, "wide", connection), repeats),
+        "pandas_from_parquet": best_of(
+            lambda: pandas_results(pl.read_parquet(parquet).to_pandas(), organisational_pandas, framework), repeats),
+    }
+    connection.close()
+    # Where build_tables spends its time, table by table.
+    from transforms.ratings import inspection_summaries, standard_ratings
+    from transforms.results import breakdowns, prompt_results, sample_profile
+    from transforms.suppression import suppress_small_numbers
+
+    kq = key_question_results(cases, framework)
+    ratings = standard_ratings(kq, organisational, framework)
+    counted = breakdowns(cases, framework)
+    parts = {
+        "key_question_results": lambda: key_question_results(cases, framework),
+        "standard_ratings": lambda: standard_ratings(kq, organisational, framework),
+        "inspection_summaries": lambda: inspection_summaries(manifests.drop("fingerprint"), cases, ratings, framework),
+        "prompt_results": lambda: prompt_results(cases, framework),
+        "breakdowns": lambda: breakdowns(cases, framework),
+        "suppress_small_numbers": lambda: suppress_small_numbers(counted, threshold),
+        "sample_profile": lambda: sample_profile(cases, framework),
+    }
+    times["build_tables_parts"] = {name: best_of(fn, repeats) for name, fn in parts.items()}
+    return times
+
+
+def measure_validation(extracts, cases: pl.DataFrame, framework: Framework, batch_size: int) -> dict:
+    """Pandera per inspection (as the validate stage runs it) against batched, and the ratability check."""
+    from schemas.extract import check_cases, check_ratable
+
+    inputs = [(e.inspection_id, e.cases, e.cases_file, e.header_rows) for e in extracts]
+    per_inspection, problems = once(lambda: [check_cases(c, framework, i, f, h) for i, c, f, h in inputs])
+    batched, batched_problems = once(lambda: [
+        check_cases_batched(inputs[k:k + batch_size], framework) for k in range(0, len(inputs), batch_size)])
+    merged = {}
+    for part in batched_problems:
+        merged.update(part)
+    assert [merged[i] for i, *_ in inputs] == problems, "batched Pandera disagrees with check_cases"
+    ratable, _ = once(lambda: [check_ratable(c, framework, i, f) for i, c, f, _ in inputs])
+    ids = [i for i, *_ in inputs]
+    ratable_batched, _ = once(lambda: [
+        unratable_batched(cases.filter(pl.col("inspection_id").is_in(ids[k:k + batch_size])), framework)
+        for k in range(0, len(ids), batch_size)])
+    return {"pandera_per_inspection": per_inspection, "pandera_batched": batched,
+            "problems_found": sum(len(p) for p in problems),
+            "check_ratable_per_inspection": ratable, "check_ratable_batched": ratable_batched}
+
+
+def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: int | None = None) -> dict:
+    """The stages run_pipeline runs, in its order, without Prefect; seconds per stage (None: not available)."""
+    from flows import planning, stages
+    from flows.config import settings
+
+    config = settings(str(landing), str(warehouse), None, threshold)
+    times: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+    times["plan"], planned = once(lambda: planning.plan(config.landing, config.warehouse, config.frameworks_dir,
+                                                        None, None, None, True, None))
+    work = planning.batches(planned["process"], batch_size)
+    run_id = str(uuid.uuid4())
+    stagings = [f"_staging/{run_id}/batch-{n:05d}" for n in range(len(work))]
+    w, fd = config.warehouse, config.frameworks_dir
+    times["ingest"], _ = once(lambda: [stages.ingest(config.landing, w, s, ids, fd, None)
+                                       for s, ids in zip(stagings, work)])
+    times["validate"], _ = once(lambda: [stages.validate(w, s, fd) for s in stagings])
+    times["aggregate"], _ = once(lambda: [stages.aggregate(w, s, fd, config.suppression_threshold)
+                                          for s in stagings])
+    missing = available("schemas.quality")
+    if missing:
+        times["check"], notes["check"] = None, missing
+    else:
+        import inspect
+
+        from flows import publish as publishing
+
+        if "stagings" in inspect.signature(publishing.check).parameters:  # one gate over every batch
+            times["check"], _ = once(lambda: publishing.check(w, stagings, fd))
+        else:  # one gate per batch
+            times["check"], _ = once(lambda: [publishing.check(w, s, fd) for s in stagings])
+    missing = missing or available("flows.render.html", "flows.render.spreadsheet")
+    if missing:
+        times["publish"] = times["finalize"] = None
+        notes["publish"] = notes["finalize"] = missing
+    else:
+        from flows import publish as publishing
+
+        started = __import__("datetime").datetime.now(__import__("datetime").UTC)
+        times["publish"], _ = once(lambda: [publishing.publish(w, s, run_id, fd, config.publication)
+                                            for s in stagings])
+        times["finalize"], outcomes = once(lambda: publishing.finalize(w, stagings, run_id, "backfill", started,
+                                                                       config.publication))
+        counts = defaultdict(int)
+        for outcome in outcomes:
+            counts[outcome["outcome"]] += 1
+        notes["outcomes"] = dict(counts)
+    measured = [t for t in times.values() if t is not None]
+    return {"seconds": times, "total_measured": sum(measured), "notes": notes, "batches": len(work)}
+
+
+def end_to_end(landing: Path, warehouse: Path, batch_size: int, timeout: float) -> dict:
+    """The Prefect backfill in a child process; wall time and peak memory of the child and its tree."""
+    import psutil
+
+    shutil.rmtree(warehouse, ignore_errors=True)
+    command = [sys.executable, "-m", "benchmarks.run", "--e2e-child", "--landing", str(landing),
+               "--warehouse", str(warehouse), "--batch-size", str(batch_size)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak_tree, peak_single = 0, 0
+    parent = psutil.Process(process.pid)
+    while process.poll() is None:
+        try:
+            members = [parent, *parent.children(recursive=True)]
+            rss = []
+            for member in members:
+                try:
+                    rss.append(member.memory_info().rss)
+                except psutil.Error:
+                    pass
+            peak_tree = max(peak_tree, sum(rss))
+            peak_single = max(peak_single, max(rss, default=0))
+        except psutil.Error:
+            pass
+        if time.perf_counter() - start > timeout:
+            process.kill()
+            break
+        time.sleep(0.2)
+    stdout, stderr = process.communicate()
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    report: dict = {"wall_seconds": wall, "returncode": process.returncode,
+                    "peak_rss_tree_mb": peak_tree / 2**20, "peak_rss_single_mb": peak_single / 2**20,
+                    # ru_maxrss (KiB on Linux) is a maximum over every child reaped so far.
+                    "ru_maxrss_children_mb": after / 1024, "ru_maxrss_children_mb_before": before / 1024}
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if lines:
+        report.update(json.loads(lines[-1]))
+    if process.returncode != 0:
+        report["stderr_tail"] = stderr[-3000:]
+    return report
+
+
+def e2e_child(landing: str, warehouse: str, batch_size: int) -> None:
+    """Run the backfill flow over every inspection (in the child process) and print one JSON line."""
+    started = time.perf_counter()
+    from flows import pipeline
+
+    imported = time.perf_counter() - started
+    start = time.perf_counter()
+    summary = pipeline.backfill(inspection_ids=None, force=True, landing=landing, warehouse=warehouse,
+                                batch_size=batch_size)
+    flow_seconds = time.perf_counter() - start
+    outcomes = defaultdict(int)
+    for outcome in summary["outcomes"]:
+        outcomes[outcome["outcome"]] += 1
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"import_seconds": imported, "flow_seconds": flow_seconds, "outcomes": dict(outcomes),
+                      "child_ru_maxrss_mb": own}), flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries
+# ---------------------------------------------------------------------------------------------
+
+def summarise(results: dict) -> dict:
+    """Ratios, shares and growth from the raw figures."""
+    sizes = sorted(int(n) for n in results["sizes"])
+    summary: dict = {"ratios": {}, "stage_shares": {}, "growth": {}, "targets": {}}
+    for n in sizes:
+        entry = results["sizes"][str(n)]
+        t = entry.get("transforms")
+        if t:
+            summary["ratios"][str(n)] = {
+                "project_results / duckdb": round(t["project_results"] / t["duckdb"], 3),
+                "project_results / duckdb_best": round(t["project_results"] / min(t["duckdb"], t["duckdb_long"]), 3),
+                "project_results / pandas": round(t["project_results"] / t["pandas"], 3),
+                "project_key_question_results / duckdb": round(t["project_key_question_results"] / t["duckdb"], 3),
+                "project_build_tables / duckdb": round(t["project_build_tables"] / t["duckdb"], 3),
+                "from_parquet project / duckdb": round(
+                    t["project_results_from_parquet"] / t["duckdb_from_parquet"], 3),
+                "from_parquet project / pandas": round(
+                    t["project_results_from_parquet"] / t["pandas_from_parquet"], 3),
+            }
+        v = entry.get("validation")
+        if v and t:
+            summary["ratios"].setdefault(str(n), {}).update({
+                "pandera_per_inspection / build_tables": round(v["pandera_per_inspection"] / t["project_build_tables"], 3),
+                "pandera_batched / build_tables": round(v["pandera_batched"] / t["project_build_tables"], 3),
+            })
+        p = entry.get("pipeline")
+        if p:
+            total = p["total_measured"]
+            summary["stage_shares"][str(n)] = {
+                stage: (None if seconds is None else round(seconds / total, 3)) for stage, seconds in p["seconds"].items()
+            }
+    # Growth: seconds per inspection at each N, and the log-log slope (1.0 = linear).
+    series: dict[str, dict[int, float]] = defaultdict(dict)
+    for n in sizes:
+        entry = results["sizes"][str(n)]
+        for key in ("project_build_tables", "project_results", "duckdb", "pandas"):
+            if entry.get("transforms"):
+                series[f"transforms.{key}"][n] = entry["transforms"][key]
+        if entry.get("ingest"):
+            series["ingest.read_extract"][n] = entry["ingest"]["read_extract"]
+        if entry.get("validation"):
+            series["validation.pandera_per_inspection"][n] = entry["validation"]["pandera_per_inspection"]
+            series["validation.pandera_batched"][n] = entry["validation"]["pandera_batched"]
+        if entry.get("pipeline"):
+            for stage, seconds in entry["pipeline"]["seconds"].items():
+                if seconds is not None:
+                    series[f"pipeline.{stage}"][n] = seconds
+            series["pipeline.total_measured"][n] = entry["pipeline"]["total_measured"]
+        if entry.get("end_to_end") and entry["end_to_end"].get("returncode") == 0:
+            series["end_to_end.wall"][n] = entry["end_to_end"]["wall_seconds"]
+    for key, points in series.items():
+        ns = sorted(points)
+        summary["growth"][key] = {
+            "ms_per_inspection": {str(n): round(1000 * points[n] / n, 3) for n in ns},
+            "loglog_slope": slope(ns, [points[n] for n in ns]),
+        }
+    # Targets.
+    largest = str(sizes[-1]) if sizes else None
+    if largest:
+        ratios = summary["ratios"].get(largest, {})
+        e2e = {n: results["sizes"][str(n)].get("end_to_end") for n in sizes}
+        e2e = {n: r for n, r in e2e.items() if r}
+        summary["targets"] = {
+            "transforms_no_slower_than_duckdb (project_results / duckdb <= 1.0)": ratios.get("project_results / duckdb"),
+            "pandera_no_more_than_transforms (per inspection / build_tables <= 1.0)":
+                ratios.get("pandera_per_inspection / build_tables"),
+            "end_to_end_seconds (< 300 at 2000 x 100)": {str(n): round(r["wall_seconds"], 1) for n, r in e2e.items()},
+            "end_to_end_peak_memory_mb (< 2048)": {str(n): round(max(r.get("peak_rss_tree_mb", 0),
+                                                                    r.get("child_ru_maxrss_mb", 0)), 1)
+                                                   for n, r in e2e.items()},
+            "end_to_end_loglog_slope (1.0 = linear)": summary["growth"].get("end_to_end.wall", {}).get("loglog_slope"),
+        }
+    return summary
+
+
+def print_summary(results: dict, summary: dict) -> None:
+    out = sys.stdout.write
+    for n, entry in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
+        out(f"\n=== N = {n} inspections x {results['config']['cases']} cases ===\n")
+        out(f"synthesise: {entry['synth_seconds']:.2f}s\n")
+        if entry.get("transforms"):
+            t = entry["transforms"]
+            for key, value in t.items():
+                if isinstance(value, dict):
+                    out(f"  {key}: " + ", ".join(f"{k} {v * 1000:.0f}ms" for k, v in value.items()) + "\n")
+                else:
+                    out(f"  {key:40s} {value * 1000:9.1f} ms\n")
+        if entry.get("ingest"):
+            out(f"  {'ingest read_extract (all)':40s} {entry['ingest']['read_extract'] * 1000:9.1f} ms\n")
+        if entry.get("validation"):
+            for key, value in entry["validation"].items():
+                if isinstance(value, float):
+                    out(f"  {key:40s} {value * 1000:9.1f} ms\n")
+        if entry.get("pipeline"):
+            p = entry["pipeline"]
+            out("  pipeline stages (no Prefect):\n")
+            for stage, seconds in p["seconds"].items():
+                share = summary["stage_shares"].get(n, {}).get(stage)
+                shown = "unavailable" if seconds is None else f"{seconds:8.2f}s  {100 * share:5.1f}%"
+                out(f"    {stage:10s} {shown}\n")
+            out(f"    {'total':10s} {p['total_measured']:8.2f}s   {p['notes']}\n")
+        if entry.get("end_to_end"):
+            e = entry["end_to_end"]
+            out(f"  end to end (Prefect backfill): {e['wall_seconds']:.1f}s wall, rc {e['returncode']}, "
+                f"flow {e.get('flow_seconds', float('nan')):.1f}s, peak tree RSS {e['peak_rss_tree_mb']:.0f} MB, "
+                f"child ru_maxrss {e.get('child_ru_maxrss_mb', float('nan')):.0f} MB, outcomes {e.get('outcomes')}\n")
+            if e.get("stderr_tail"):
+                out("  stderr: " + e["stderr_tail"][-800:] + "\n")
+    out("\n=== ratios ===\n")
+    for n, ratios in sorted(summary["ratios"].items(), key=lambda kv: int(kv[0])):
+        out(f"N={n}: " + ", ".join(f"{k} {v}" for k, v in ratios.items()) + "\n")
+    out("\n=== growth: ms per inspection by N (log-log slope; 1.0 = linear) ===\n")
+    for key, g in summary["growth"].items():
+        out(f"  {key:40s} " + "  ".join(f"{n}:{v}" for n, v in g["ms_per_inspection"].items())
+            + f"  slope {g['loglog_slope']}\n")
+    out("\n=== targets ===\n")
+    for key, value in summary["targets"].items():
+        out(f"  {key}: {value}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[250, 500, 1000, 2000],
+                        help="numbers of inspections (transforms, ingest and validation are measured at each)")
+    parser.add_argument("--cases", type=int, default=100, help="cases per inspection")
+    parser.add_argument("--pipeline-sizes", type=int, nargs="*", default=None,
+                        help="sizes at which to run the stages without Prefect (default: every size)")
+    parser.add_argument("--e2e-sizes", type=int, nargs="*", default=None,
+                        help="sizes at which to run the Prefect backfill end to end (default: every size)")
+    parser.add_argument("--batch-size", type=int, default=50, help="inspections per batch, as run_pipeline")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs for the fast stages")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--formats", nargs="+", default=["csv"], help="cases file formats, used in turn")
+    parser.add_argument("--workdir", default=None, help="where landing zones and warehouses go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    parser.add_argument("--e2e-timeout", type=float, default=1800.0, help="seconds before an end-to-end run is killed")
+    parser.add_argument("--out", default=str(PROJECT / "benchmarks" / "results.json"))
+    parser.add_argument("--e2e-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--landing", help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.e2e_child:
+        e2e_child(args.landing, args.warehouse, args.batch_size)
+        return 0
+
+    import duckdb
+    import pandas
+    import pandera
+    import psutil
+
+    sizes = sorted(set(args.sizes))
+    pipeline_sizes = set(sizes if args.pipeline_sizes is None else args.pipeline_sizes)
+    e2e_sizes = set(sizes if args.e2e_sizes is None else args.e2e_sizes)
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="annexe-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    framework = load_framework("probation-pdu-2023")
+    from flows.config import settings
+
+    threshold = settings().suppression_threshold
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "platform": platform.platform()},
+        "versions": {"polars": pl.__version__, "duckdb": duckdb.__version__, "pandas": pandas.__version__,
+                     "pandera": pandera.__version__},
+        "config": {"sizes": sizes, "cases": args.cases, "batch_size": args.batch_size, "repeats": args.repeats,
+                   "seed": args.seed, "formats": args.formats, "suppression_threshold": threshold,
+                   "pipeline_sizes": sorted(pipeline_sizes), "e2e_sizes": sorted(e2e_sizes),
+                   "prefect_environment": prefect_environment(), "workdir": str(workdir)},
+        "availability": {"quality_gate": available("schemas.quality") or "available",
+                         "renderers": available("flows.render.html", "flows.render.spreadsheet") or "available"},
+        "sizes": {},
+    }
+    try:
+        for n in sizes:
+            print(f"N = {n}: synthesising {n} x {args.cases} ...", flush=True)
+            landing = workdir / f"landing-{n}x{args.cases}"
+            shutil.rmtree(landing, ignore_errors=True)
+            synth_seconds, ids = once(lambda: synthesise(landing, n, args.cases, args.seed, tuple(args.formats)))
+            entry: dict = {"synth_seconds": synth_seconds}
+            results["sizes"][str(n)] = entry
+            read_seconds, (extracts, cases, manifests, organisational) = once(
+                lambda: read_landing(landing, ids, framework))
+            entry["ingest"] = {"read_extract": read_seconds}
+            print(f"  transforms ...", flush=True)
+            entry["transforms"] = measure_transforms(cases, manifests, organisational, framework, threshold,
+                                                     args.repeats, workdir)
+            print(f"  validation ...", flush=True)
+            entry["validation"] = measure_validation(extracts, cases, framework, args.batch_size)
+            del extracts, cases, manifests, organisational
+            gc.collect()
+            if n in pipeline_sizes:
+                print(f"  pipeline stages (no Prefect) ...", flush=True)
+                warehouse = workdir / f"warehouse-stages-{n}"
+                shutil.rmtree(warehouse, ignore_errors=True)
+                try:
+                    entry["pipeline"] = staged_pipeline(landing, warehouse, args.batch_size)
+                except Exception:
+                    entry["pipeline_error"] = traceback.format_exc()[-3000:]
+                    print(entry["pipeline_error"], flush=True)
+                shutil.rmtree(warehouse, ignore_errors=True)
+            if n in e2e_sizes:
+                missing = results["availability"]
+                if "available" != missing["quality_gate"] or "available" != missing["renderers"]:
+                    entry["end_to_end"] = None
+                    entry["end_to_end_skipped"] = f"{missing}"
+                else:
+                    print(f"  end to end (Prefect backfill) ...", flush=True)
+                    warehouse = workdir / f"warehouse-e2e-{n}"
+                    entry["end_to_end"] = end_to_end(landing, warehouse, args.batch_size, args.e2e_timeout)
+                    shutil.rmtree(warehouse, ignore_errors=True)
+            shutil.rmtree(landing, ignore_errors=True) if not args.keep else None
+            summary = summarise(results)
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(json.dumps({**results, "summary": summary}, indent=2, default=str) + "\n")
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    summary = summarise(results)
+    print_summary(results, summary)
+    Path(args.out).write_text(json.dumps({**results, "summary": summary}, indent=2, default=str) + "\n")
+    print(f"\nwritten {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,496 @@
+"""Operations (issue 4): incremental runs, crash safety, concurrent runs, locks and third-party readers.
+
+Flows run in this process on the session's temporary Prefect API (`prefect_api`). The crash and concurrency
+tests run `annexe` in subprocesses pointed at that same API (PREFECT_API_URL), so that no subprocess has to
+start an API of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+from fsspec.implementations.local import LocalFileSystem
+from polars.testing import assert_frame_equal
+
+from flows import locks
+from flows.config import DEFAULT_FRAMEWORKS
+from flows.landing import inspection_fingerprint
+from flows.warehouse import MANIFEST, PENDING, read_table
+from schemas.tables import PUBLISHED_TABLES, TABLES
+from tests.broken import BREAKAGES, make_broken
+from tests.conftest import LANDING, SAMPLES
+
+ANNEXE_BIN = str(Path(sys.executable).with_name("annexe"))
+CHANGED = "dyfed-powys-2025"  # the inspection whose extract the tests edit
+BROKEN = "broken-bad-answer"  # a rejected extract, kept in the landing zone
+DATA_TABLES = list(TABLES)  # the six published tables and quarantine
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# helpers (also used by test_storage.py)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    """Every file below root: its sha256 and modification time (ns)."""
+    return {str(p.relative_to(root)): (sha256(p), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def manifest_of(warehouse: Path) -> dict:
+    return json.loads((warehouse / MANIFEST).read_text())
+
+
+def listed_files_ok(warehouse: Path) -> dict:
+    """Assert every file datapackage.json lists exists with the listed size and sha256; return the manifest."""
+    manifest = manifest_of(warehouse)
+    for entry in manifest["resources"]:
+        path = warehouse / entry["path"]
+        assert path.is_file(), f"listed but missing: {entry['path']}"
+        data = path.read_bytes()
+        assert entry["hash"] == f"sha256:{hashlib.sha256(data).hexdigest()}", f"hash differs: {entry['path']}"
+        assert entry["bytes"] == len(data), entry["path"]
+    return manifest
+
+
+def assert_consistent(warehouse: Path) -> dict:
+    """The manifest and the files agree both ways, and nothing half-published is left behind."""
+    manifest = listed_files_ok(warehouse)
+    listed = {entry["path"] for entry in manifest["resources"]}
+    on_disk = {str(p.relative_to(warehouse)) for p in (warehouse / "annexe").rglob("*") if p.is_file()}
+    assert sorted(p for p in on_disk if p.endswith(".parquet") and p not in listed) == []
+    assert sorted(on_disk - listed) == [], "files under annexe/ that the manifest does not list"
+    assert [str(p) for p in warehouse.rglob(PENDING)] == []
+    assert not any(state.get("pending") for state in manifest["inspections"].values())
+    assert [str(p) for p in (warehouse / "_locks").rglob("*") if p.is_file()] == [], "locks left behind"
+    return manifest
+
+
+def partition_files(warehouse: Path, table: str, inspection_id: str) -> list[str]:
+    folder = warehouse / "annexe" / table / f"inspection_id={inspection_id}"
+    return sorted(p.name for p in folder.glob("*")) if folder.exists() else []
+
+
+def all_tables(warehouse: str | Path) -> dict[str, pl.DataFrame]:
+    return {table: read_table(str(warehouse), table) for table in DATA_TABLES}
+
+
+def ledger(warehouse: Path) -> pl.DataFrame:
+    return pl.read_parquet(warehouse / "ledger" / "runs" / "*" / "part-0.parquet", hive_partitioning=True,
+                           hive_schema={"run_id": pl.String})
+
+
+def flip_answer(landing: Path, inspection_id: str = CHANGED, case_id: str = "DP-002", column: str = "P2.1.1") -> None:
+    """Change one inspector's answer from Yes to No."""
+    path = landing / inspection_id / "cases.csv"
+    rows = list(csv.reader(path.open(newline="")))
+    line = next(r for r in rows if r[0] == case_id)
+    index = rows[0].index(column)
+    assert line[index] == "Yes"
+    line[index] = "No"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for an `annexe` subprocess that uses this session's temporary Prefect API."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANNEXE_", "PYTEST_"))}
+    home = tmp_path / "prefect-home"
+    home.mkdir(exist_ok=True)
+    env.update(PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_HOME=str(home), DO_NOT_TRACK="1",
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING",
+               GX_ANALYTICS_ENABLED="false", **extra)
+    return env
+
+
+def copy_state(published: dict, tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the published landing zone and warehouse."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    shutil.copytree(published["landing"], landing)
+    shutil.copytree(published["warehouse"], warehouse)
+    return landing, warehouse
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# one published warehouse for the module (read only: tests that change it work on a copy)
+
+
+@pytest.fixture(scope="module")
+def published(prefect_api, tmp_path_factory) -> dict:
+    """The five samples and one rejected extract, published by one nightly run."""
+    from flows.pipeline import nightly
+
+    root = tmp_path_factory.mktemp("published")
+    landing, warehouse = root / "landing", root / "warehouse"
+    shutil.copytree(LANDING, landing)
+    breakage = next(b for b in BREAKAGES if b.name == "bad-answer")
+    assert make_broken(landing, breakage) == BROKEN
+    summary = nightly(landing=str(landing), warehouse=str(warehouse))
+    outcomes = {o["inspection_id"]: o["outcome"] for o in summary["outcomes"]}
+    assert outcomes == {**{s: "published" for s in SAMPLES}, BROKEN: "rejected"}
+    return {"landing": landing, "warehouse": warehouse, "summary": summary, "tables": all_tables(warehouse),
+            "manifest": (warehouse / MANIFEST).read_bytes()}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 1. incremental runs
+
+
+def test_first_run_is_consistent_and_ledgered(published):
+    warehouse = published["warehouse"]
+    manifest = assert_consistent(warehouse)
+    tables = published["tables"]
+    assert sorted(tables["inspections"]["inspection_id"]) == SAMPLES
+    assert tables["quarantine"]["inspection_id"].unique().to_list() == [BROKEN]
+    assert tables["quarantine"].filter(pl.col("check") == "allowed_values")["value"].to_list() == ["Maybe"]
+    for inspection_id in SAMPLES:
+        for table in PUBLISHED_TABLES:
+            fingerprint = manifest["inspections"][inspection_id]["fingerprint"]
+            assert partition_files(warehouse, table, inspection_id) == [f"part-{fingerprint[:16]}.parquet"]
+    runs = ledger(warehouse)
+    assert runs.height == 6
+    assert runs["run_id"].unique().to_list() == [published["summary"]["run_id"]]
+    assert runs["trigger"].unique().to_list() == ["schedule"]
+    assert dict(runs.select("inspection_id", "outcome").iter_rows()) == {
+        **{s: "published" for s in SAMPLES}, BROKEN: "rejected"}
+    rows = dict(runs.select("inspection_id", "rows").iter_rows())
+    for inspection_id in SAMPLES:
+        assert rows[inspection_id] == sum(tables[t].filter(pl.col("inspection_id") == inspection_id).height
+                                          for t in PUBLISHED_TABLES)
+    assert rows[BROKEN] == tables["quarantine"].height
+    # every published row's fingerprint is a ledger row of the same inspection, and the inputs' fingerprint
+    keys = set(runs.select("inspection_id", "fingerprint").iter_rows())
+    for table, frame in tables.items():
+        assert frame.height > 0, table
+        assert set(frame.select("inspection_id", "fingerprint").unique().iter_rows()) <= keys, table
+    for inspection_id, fingerprint in keys:
+        expected, _ = inspection_fingerprint(str(published["landing"]), inspection_id, DEFAULT_FRAMEWORKS)
+        assert fingerprint == expected
+
+
+def test_unchanged_nightly_writes_nothing(published, tmp_path):
+    from flows.pipeline import nightly
+
+    landing, warehouse = copy_state(published, tmp_path)
+    before = snapshot(warehouse)
+    landing_before = snapshot(landing)
+    summary = nightly(landing=str(landing), warehouse=str(warehouse))
+    assert summary["outcomes"] == []
+    assert sorted(summary["unchanged"]) == sorted([*SAMPLES, BROKEN])
+    assert summary["still_rejected"] == [BROKEN]
+    assert snapshot(warehouse) == before  # same files, same bytes, same mtimes (ledger, manifest included)
+    assert (warehouse / MANIFEST).read_bytes() == published["manifest"]
+    assert snapshot(landing) == landing_before
+
+
+def test_changed_extract_reprocesses_only_that_inspection(published, tmp_path):
+    from flows.pipeline import nightly
+
+    landing, warehouse = copy_state(published, tmp_path)
+    old_fingerprint = manifest_of(warehouse)["inspections"][CHANGED]["fingerprint"]
+    flip_answer(landing)
+    new_fingerprint, _ = inspection_fingerprint(str(landing), CHANGED, DEFAULT_FRAMEWORKS)
+    assert new_fingerprint != old_fingerprint
+    before = snapshot(warehouse)
+
+    summary = nightly(landing=str(landing), warehouse=str(warehouse))
+
+    assert [(o["inspection_id"], o["outcome"], o["fingerprint"]) for o in summary["outcomes"]] == [
+        (CHANGED, "published", new_fingerprint)]
+    assert sorted(summary["unchanged"]) == sorted(i for i in [*SAMPLES, BROKEN] if i != CHANGED)
+    after = snapshot(warehouse)
+    others = [f"inspection_id={i}/" for i in [*SAMPLES, BROKEN] if i != CHANGED] + \
+             [f"annexe/files/{i}/" for i in [*SAMPLES, BROKEN] if i != CHANGED]
+    for path, state in before.items():
+        if any(o in path for o in others) or path.startswith("ledger/"):
+            assert after.get(path) == state, f"{path} was rewritten"
+    for table in PUBLISHED_TABLES:
+        assert partition_files(warehouse, table, CHANGED) == [f"part-{new_fingerprint[:16]}.parquet"]
+    assert not any(f"part-{old_fingerprint[:16]}" in p for p in after)
+    assert after[f"annexe/files/{CHANGED}/data-annexe.xlsx"][0] != before[f"annexe/files/{CHANGED}/data-annexe.xlsx"][0]
+
+    # the figures changed by exactly the flipped answer; the other inspections' rows did not change
+    tables = all_tables(warehouse)
+    kq = tables["key_question_results"].filter(pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1")
+    assert kq.select("yes", "no", "not_applicable", "relevant_cases", "published_percentage").row(0) == (36, 9, 0, 45, 80)
+    assert kq["fingerprint"].to_list() == [new_fingerprint]
+    for table in DATA_TABLES:
+        assert_frame_equal(tables[table].filter(pl.col("inspection_id") != CHANGED),
+                           published["tables"][table].filter(pl.col("inspection_id") != CHANGED))
+
+    runs = ledger(warehouse).filter(pl.col("run_id") == summary["run_id"])
+    assert runs.select("inspection_id", "fingerprint", "outcome", "trigger").rows() == [
+        (CHANGED, new_fingerprint, "published", "schedule")]
+    assert runs["rows"].item() == sum(tables[t].filter(pl.col("inspection_id") == CHANGED).height
+                                      for t in PUBLISHED_TABLES)
+    manifest = assert_consistent(warehouse)
+    assert manifest["inspections"][CHANGED]["run_id"] == summary["run_id"]
+
+
+def test_forced_backfill_of_unchanged_inputs_is_byte_identical(published, tmp_path):
+    from flows.pipeline import backfill
+
+    landing, warehouse = copy_state(published, tmp_path)
+    tables_before = {p: sha for p, (sha, _) in snapshot(warehouse).items()
+                     if p.startswith("annexe/") and p.endswith(".parquet")}
+    assert len(tables_before) == 6 * len(SAMPLES) + 1
+
+    summary = backfill(force=True, landing=str(landing), warehouse=str(warehouse))
+
+    assert sorted((o["inspection_id"], o["outcome"]) for o in summary["outcomes"]) == sorted(
+        [(s, "published") for s in SAMPLES] + [(BROKEN, "rejected")])
+    tables_after = {p: sha for p, (sha, _) in snapshot(warehouse).items()
+                    if p.startswith("annexe/") and p.endswith(".parquet")}
+    assert tables_after == tables_before
+    runs = ledger(warehouse)
+    assert sorted(runs["trigger"].unique().to_list()) == ["backfill", "schedule"]
+    forced = runs.filter(pl.col("run_id") == summary["run_id"])
+    assert forced["trigger"].unique().to_list() == ["backfill"] and forced.height == 6
+    first = runs.filter(pl.col("run_id") == published["summary"]["run_id"])
+    assert_frame_equal(forced.select("inspection_id", "fingerprint", "outcome", "rows").sort("inspection_id"),
+                       first.select("inspection_id", "fingerprint", "outcome", "rows").sort("inspection_id"))
+    manifest = assert_consistent(warehouse)
+    assert {manifest["inspections"][s]["run_id"] for s in SAMPLES} == {summary["run_id"]}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 2. crash safety: a republication killed at each fault point, then healed by the next normal run
+
+FAULTS = ("between_files", "before_swap", "after_swap")
+
+
+@pytest.fixture(scope="module")
+def crashed(published, tmp_path_factory) -> dict:
+    """For each fault point: a warehouse whose republication of CHANGED died there (run concurrently)."""
+    started = {}
+    for point in FAULTS:
+        root = tmp_path_factory.mktemp(f"crash-{point}")
+        landing, warehouse = copy_state(published, root)
+        flip_answer(landing)
+        command = [ANNEXE_BIN, "run", "--landing", str(landing), "--warehouse", str(warehouse), "--no-progress"]
+        process = subprocess.Popen(command, env=subprocess_env(root, ANNEXE_FAULT=point), cwd=root,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        started[point] = (process, landing, warehouse, snapshot(warehouse))
+    results = {}
+    for point, (process, landing, warehouse, before) in started.items():
+        output, _ = process.communicate(timeout=240)
+        results[point] = {"returncode": process.returncode, "output": output, "landing": landing,
+                          "warehouse": warehouse, "before": before}
+    return results
+
+
+@pytest.mark.parametrize("point", FAULTS)
+def test_crash_leaves_a_readable_warehouse_and_the_next_run_heals_it(point, crashed, published):
+    from flows.pipeline import nightly
+
+    crash = crashed[point]
+    landing, warehouse = crash["landing"], crash["warehouse"]
+    assert crash["returncode"] == 86, crash["output"]
+    old = manifest_of(published["warehouse"])["inspections"][CHANGED]["fingerprint"]
+    new, _ = inspection_fingerprint(str(landing), CHANGED, DEFAULT_FRAMEWORKS)
+    manifest = manifest_of(warehouse)
+    on_disk = {p for p in snapshot(warehouse) if p not in crash["before"]}
+
+    if point == "after_swap":
+        # the swap is the commit point: readers now see the whole new version
+        assert manifest["inspections"][CHANGED]["fingerprint"] == new
+        assert manifest["inspections"][CHANGED].get("pending")  # finish() has not run
+        expected_fingerprint = new
+    else:
+        # the crash left new files behind, but the manifest (and so every reader) still has the old version
+        assert (warehouse / MANIFEST).read_bytes() == published["manifest"]
+        assert f"annexe/inspections/inspection_id={CHANGED}/part-{new[:16]}.parquet" in on_disk
+        if point == "before_swap":
+            assert any(f"annexe/files/{CHANGED}/{PENDING}/" in p for p in on_disk)
+        expected_fingerprint = old
+    for table in DATA_TABLES:
+        frame = read_table(str(warehouse), table)
+        mine = frame.filter(pl.col("inspection_id") == CHANGED)
+        assert set(mine["fingerprint"]) <= {expected_fingerprint}
+        if expected_fingerprint == old:
+            assert_frame_equal(frame, published["tables"][table])
+    if point != "after_swap":
+        kq = read_table(str(warehouse), "key_question_results").filter(
+            pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1")
+        assert kq.select("yes", "no").row(0) == (37, 8)
+    listed_files_ok(warehouse)  # every file the manifest lists exists, with the listed sha256
+
+    summary = nightly(landing=str(landing), warehouse=str(warehouse))
+
+    manifest = assert_consistent(warehouse)
+    assert manifest["inspections"][CHANGED]["fingerprint"] == new
+    for table in PUBLISHED_TABLES:
+        assert partition_files(warehouse, table, CHANGED) == [f"part-{new[:16]}.parquet"]
+    assert sorted(p.name for p in (warehouse / "annexe" / "files" / CHANGED).iterdir()) == [
+        "data-annexe.html", "data-annexe.xlsx"]
+    kq = read_table(str(warehouse), "key_question_results").filter(
+        pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1")
+    assert kq.select("yes", "no", "fingerprint").row(0) == (36, 9, new)
+    if point == "after_swap":
+        assert summary["outcomes"] == []  # healed by finishing the committed version: nothing to redo
+    else:
+        assert [(o["inspection_id"], o["outcome"]) for o in summary["outcomes"]] == [(CHANGED, "published")]
+    for table in DATA_TABLES:  # the other inspections are as they were
+        assert_frame_equal(read_table(str(warehouse), table).filter(pl.col("inspection_id") != CHANGED),
+                           published["tables"][table].filter(pl.col("inspection_id") != CHANGED))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 3. concurrency
+
+
+def test_two_runs_at_once_leave_one_consistent_warehouse(prefect_api, tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    shutil.copytree(LANDING, landing)
+    env = subprocess_env(tmp_path)
+    common = ["--landing", str(landing), "--warehouse", str(warehouse), "--no-progress"]
+    processes = [
+        subprocess.Popen([ANNEXE_BIN, "run", *common], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True),
+        subprocess.Popen([ANNEXE_BIN, "backfill", "--all", "--force", *common], env=env, cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+    ]
+    outputs = [p.communicate(timeout=240)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+
+    manifest = assert_consistent(warehouse)
+    assert sorted(manifest["inspections"]) == SAMPLES
+    for inspection_id in SAMPLES:
+        for table in PUBLISHED_TABLES:
+            assert len(partition_files(warehouse, table, inspection_id)) == 1, (table, inspection_id)
+    inspections = read_table(str(warehouse), "inspections")
+    assert sorted(inspections["inspection_id"]) == SAMPLES  # each exactly once
+    for table in PUBLISHED_TABLES:
+        frame = read_table(str(warehouse), table)
+        counts = dict(frame.group_by("inspection_id").len().iter_rows())
+        expected = dict(pl.concat([
+            pl.read_parquet(warehouse / "annexe" / table / f"inspection_id={i}" / "*.parquet")
+            .with_columns(inspection_id=pl.lit(i)).select("inspection_id") for i in SAMPLES
+        ]).group_by("inspection_id").len().iter_rows())
+        assert counts == expected and sorted(counts) == SAMPLES
+    runs = ledger(warehouse)
+    # both runs did their work and recorded it; neither lost the other's inspections
+    assert sorted(runs["trigger"].unique().to_list()) == ["backfill", "manual"]
+    assert runs["run_id"].n_unique() == 2
+    for trigger in ("manual", "backfill"):
+        mine = runs.filter(pl.col("trigger") == trigger)
+        assert sorted(mine["inspection_id"]) == SAMPLES and set(mine["outcome"]) == {"published"}
+    assert [p for p in (warehouse / "_staging").rglob("*") if p.is_file()] == []
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def _write_lock(path: Path, pid: int, host: str | None = None, acquired_at: float | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": pid, "host": host or socket.gethostname(),
+                                "acquired_at": time.time() if acquired_at is None else acquired_at}))
+
+
+@pytest.fixture
+def live_process():
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def _holder(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_lock_of_a_dead_process_is_broken_and_taken(tmp_path):
+    fs, path = LocalFileSystem(), tmp_path / "_locks" / "inspection-x.lock"
+    _write_lock(path, _dead_pid())
+    started = time.monotonic()
+    locks.acquire(fs, str(path), timeout=5)
+    assert time.monotonic() - started < 1
+    assert _holder(path)["pid"] == os.getpid()
+    locks.release(fs, str(path))
+    assert not path.exists()
+
+
+def test_lock_of_a_live_process_times_out(tmp_path, live_process):
+    fs, path = LocalFileSystem(), tmp_path / "_locks" / "manifest.lock"
+    _write_lock(path, live_process.pid)
+    started = time.monotonic()
+    with pytest.raises(locks.LockTimeout, match=str(live_process.pid)):
+        with locks.locked(fs, str(path), timeout=0.5):
+            pytest.fail("took a lock a live process holds")
+    assert 0.5 <= time.monotonic() - started < 3
+    assert _holder(path)["pid"] == live_process.pid  # left alone, and not released by the loser
+    locks.release(fs, str(path))
+    assert _holder(path)["pid"] == live_process.pid
+
+
+def test_lock_on_another_host_is_not_judged_by_pid(tmp_path):
+    fs, path = LocalFileSystem(), tmp_path / "_locks" / "manifest.lock"
+    _write_lock(path, _dead_pid(), host="another-host.invalid")
+    with pytest.raises(locks.LockTimeout):
+        locks.acquire(fs, str(path), timeout=0.3)
+
+
+def test_lock_older_than_stale_seconds_is_broken(tmp_path, live_process):
+    fs, path = LocalFileSystem(), tmp_path / "_locks" / "manifest.lock"
+    _write_lock(path, live_process.pid, acquired_at=time.time() - 120)
+    with pytest.raises(locks.LockTimeout):
+        locks.acquire(fs, str(path), timeout=0.2, stale_seconds=600)
+    locks.acquire(fs, str(path), timeout=0.2, stale_seconds=60)
+    assert _holder(path)["pid"] == os.getpid()
+    locks.release(fs, str(path))
+    assert not path.exists()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 4. third-party readers agree with the manifest-following reader
+
+
+def _comparable(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    spec = TABLES[table]
+    frame = frame.select([pl.col(c.name).cast(c.dtype) for c in spec.columns])
+    return frame.sort(frame.columns, nulls_last=True)
+
+
+@pytest.mark.parametrize("table", DATA_TABLES)
+def test_polars_pyarrow_and_duckdb_read_what_read_table_reads(table, published):
+    warehouse = published["warehouse"]
+    expected = _comparable(published["tables"][table], table)
+    assert expected.height > 0
+    folder = warehouse / "annexe" / table
+
+    lazy = pl.scan_parquet(f"{folder}/**/*.parquet", hive_partitioning=True,
+                           hive_schema={"inspection_id": pl.String})
+    by_polars = lazy.collect()
+    dataset = ds.dataset(folder, format="parquet",
+                         partitioning=ds.partitioning(pa.schema([("inspection_id", pa.string())]), flavor="hive"))
+    by_pyarrow = pl.from_arrow(dataset.to_table())
+    with duckdb.connect() as connection:
+        by_duckdb = connection.sql(
+            f"SELECT * FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)").pl()
+
+    for frame in (by_polars, by_pyarrow, by_duckdb):
+        assert sorted(frame.columns) == sorted(TABLES[table].column_names)
+        assert_frame_equal(_comparable(frame, table), expected)
+    for name, dtype in TABLES[table].polars_schema.items():
+        assert by_polars.schema[name] == dtype, (name, by_polars.schema[name])
