@@ -21,6 +21,7 @@ PIPELINE_VERSION = version("annexe")
 def filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
     """The filesystem and root path behind a folder path or fsspec URL."""
     fs, root = fsspec.core.url_to_fs(str(url))
+    fs.invalidate_cache()  # fsspec reuses instances: drop listings cached by an earlier run in this process
     return fs, root.rstrip("/")
 
 

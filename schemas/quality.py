@@ -17,7 +17,7 @@ import datetime as dt
 import html
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,13 @@ KEY_COLUMNS = {
     "prompt_results": ["inspection_id", "prompt_id"],
     "breakdowns": ["inspection_id", "dimension", "category", "question_id"],
     "sample_profile": ["inspection_id", "dimension", "category"],
+}
+GRAIN = {
+    "standard_ratings": "one row per inspection and standard",
+    "key_question_results": "one row per inspection and question",
+    "prompt_results": "one row per inspection and prompt",
+    "breakdowns": "one row per inspection, dimension, category and question",
+    "sample_profile": "one row per inspection, dimension and category",
 }
 MAX_OFFENDING_ROWS = 10
 DOCS_SITE = "annexe_quality"
@@ -96,59 +103,62 @@ class _Facts:
     """Every framework's bands, standards, questions, prompts and characteristics, with a framework column."""
 
     frameworks: dict[str, Framework]
-    summary: pl.DataFrame = field(init=False)
-    bands: pl.DataFrame = field(init=False)
-    overall: pl.DataFrame = field(init=False)
-    standards: pl.DataFrame = field(init=False)
-    questions: pl.DataFrame = field(init=False)
-    prompts: pl.DataFrame = field(init=False)
-    characteristics: pl.DataFrame = field(init=False)
+    summary: pl.DataFrame
+    bands: pl.DataFrame
+    overall: pl.DataFrame
+    standards: pl.DataFrame
+    questions: pl.DataFrame
+    prompts: pl.DataFrame
+    characteristics: pl.DataFrame
 
-    def __post_init__(self) -> None:
-        fws = list(self.frameworks.items())
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
-        set_("summary", _stack(
-            [pl.DataFrame({"framework": [fid], "banding_basis": [fw.banding_basis],
-                           "expected_max_score": [fw.max_score], "expected_standards": [fw.standards.height],
-                           "expected_key_questions": [fw.key_questions.height]},
-                          schema_overrides={"expected_max_score": pl.Int64, "expected_standards": pl.Int64,
-                                            "expected_key_questions": pl.Int64})
-             for fid, fw in fws],
-            {"framework": pl.String, "banding_basis": pl.String, "expected_max_score": pl.Int64,
-             "expected_standards": pl.Int64, "expected_key_questions": pl.Int64},
-        ))
-        set_("bands", _stack(
-            [fw.rating_bands.select(pl.lit(fid).alias("framework"), "rating", "min", "max", "points")
-             for fid, fw in fws],
-            {"framework": pl.String, "rating": pl.String, "min": pl.Int64, "max": pl.Int64, "points": pl.Int64},
-        ))
-        set_("overall", _stack(
-            [fw.overall_bands.select(pl.lit(fid).alias("framework"), "rating", "min", "max") for fid, fw in fws],
-            {"framework": pl.String, "rating": pl.String, "min": pl.Int64, "max": pl.Int64},
-        ))
-        set_("standards", _stack(
-            [fw.standards.select(pl.lit(fid).alias("framework"), "standard_id", "standard_name", "rated_by")
-             for fid, fw in fws],
-            {"framework": pl.String, "standard_id": pl.String, "standard_name": pl.String, "rated_by": pl.String},
-        ))
-        set_("questions", _stack(
-            [fw.key_questions.select(pl.lit(fid).alias("framework"), "standard_id", "question_id", "question_text")
-             for fid, fw in fws],
-            {"framework": pl.String, "standard_id": pl.String, "question_id": pl.String, "question_text": pl.String},
-        ))
-        set_("prompts", _stack(
-            [fw.prompts.select(pl.lit(fid).alias("framework"), "standard_id", "question_id", "prompt_id",
-                               "prompt_text")
-             for fid, fw in fws],
-            {"framework": pl.String, "standard_id": pl.String, "question_id": pl.String, "prompt_id": pl.String,
-             "prompt_text": pl.String},
-        ))
-        set_("characteristics", _stack(
-            [pl.DataFrame({"framework": fid, "dimension": d, "category": c}, schema={
-                "framework": pl.String, "dimension": pl.String, "category": pl.String})
-             for fid, fw in fws for d, cats in fw.case_characteristics.items() for c in cats],
-            {"framework": pl.String, "dimension": pl.String, "category": pl.String},
-        ))
+    @classmethod
+    def of(cls, frameworks: dict[str, Framework]) -> _Facts:
+        """The facts of the frameworks given (keyed by the id the inspections table uses)."""
+        fws = list(frameworks.items())
+        tag = pl.lit  # the framework id as a column
+
+        def schema(**columns: pl.DataType) -> dict[str, pl.DataType]:
+            return {"framework": pl.String, **columns}
+
+        counts = schema(banding_basis=pl.String, expected_max_score=pl.Int64, expected_standards=pl.Int64,
+                        expected_key_questions=pl.Int64)
+        return cls(
+            frameworks=dict(frameworks),
+            summary=_stack(
+                [pl.DataFrame([[fid, fw.banding_basis, fw.max_score, fw.standards.height, fw.key_questions.height]],
+                              schema=counts, orient="row") for fid, fw in fws],
+                counts,
+            ),
+            bands=_stack(
+                [fw.rating_bands.select(tag(fid).alias("framework"), "rating", "min", "max", "points") for fid, fw in fws],
+                schema(rating=pl.String, min=pl.Int64, max=pl.Int64, points=pl.Int64),
+            ),
+            overall=_stack(
+                [fw.overall_bands.select(tag(fid).alias("framework"), "rating", "min", "max") for fid, fw in fws],
+                schema(rating=pl.String, min=pl.Int64, max=pl.Int64),
+            ),
+            standards=_stack(
+                [fw.standards.select(tag(fid).alias("framework"), "standard_id", "standard_name", "rated_by")
+                 for fid, fw in fws],
+                schema(standard_id=pl.String, standard_name=pl.String, rated_by=pl.String),
+            ),
+            questions=_stack(
+                [fw.key_questions.select(tag(fid).alias("framework"), "standard_id", "question_id", "question_text")
+                 for fid, fw in fws],
+                schema(standard_id=pl.String, question_id=pl.String, question_text=pl.String),
+            ),
+            prompts=_stack(
+                [fw.prompts.select(tag(fid).alias("framework"), "standard_id", "question_id", "prompt_id", "prompt_text")
+                 for fid, fw in fws],
+                schema(standard_id=pl.String, question_id=pl.String, prompt_id=pl.String, prompt_text=pl.String),
+            ),
+            characteristics=_stack(
+                [pl.DataFrame([[fid, d, c] for d, cats in fw.case_characteristics.items() for c in cats],
+                              schema=schema(dimension=pl.String, category=pl.String), orient="row")
+                 for fid, fw in fws],
+                schema(dimension=pl.String, category=pl.String),
+            ),
+        )
 
     def keys(self, frame: str, *columns: str) -> list[str]:
         """Every allowed combination of the columns' values (joined by "/"), over every framework given."""
@@ -157,7 +167,8 @@ class _Facts:
 
 def _joined(*columns: str) -> pl.Expr:
     """One text key from several columns, e.g. "probation-pdu-2023/P2.1.1" (null if any part is null)."""
-    return pl.concat_str([pl.col(c) for c in columns], separator="/").alias("_".join(c.removesuffix("_id") for c in columns))
+    name = "_".join(c.removesuffix("_id") for c in columns)
+    return pl.concat_str([pl.col(c) for c in columns], separator="/").alias(name)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -244,10 +255,8 @@ def _check_frames(tables: dict[str, pl.DataFrame], facts: _Facts) -> dict[str, p
     for name in ("breakdowns", "sample_profile"):
         frames[name] = frames[name].with_columns(_joined("framework", "dimension", "category"))
 
-    # Key questions: how many distinct framework questions each inspection has.
-    kq = frames["key_question_results"]
-
     # Standards: points for the stated rating, rating the bands give, lowest question's percentage.
+    kq = frames["key_question_results"]
     sr = frames["standard_ratings"]
     sr = _lookup(
         sr.with_columns(_joined("framework", "standard_id"), _joined("framework", "rating")),
@@ -281,6 +290,7 @@ def _check_frames(tables: dict[str, pl.DataFrame], facts: _Facts) -> dict[str, p
         expected_score=pl.col("points").sum().cast(pl.Int64),
         standards_present=pl.col("standard_id").n_unique().cast(pl.Int64),
     )
+    # How many distinct key questions of its framework each inspection has results for.
     known_questions = kq.join(facts.questions.select("framework", "question_id"), on=["framework", "question_id"])
     questions = known_questions.group_by("inspection_id").agg(
         key_questions_present=pl.col("question_id").n_unique().cast(pl.Int64)
@@ -323,7 +333,7 @@ def _checks(tables: dict[str, pl.DataFrame], facts: _Facts) -> list[Check]:
             add(Check(name, "ExpectColumnValuesToBeUnique", "one row per inspection",
                       "An inspection appears more than once in the inspections table.", {"column": "inspection_id"}))
         else:
-            add(Check(name, "ExpectCompoundColumnsToBeUnique", f"one row per {' and '.join(k.removesuffix('_id') for k in keys)}",
+            add(Check(name, "ExpectCompoundColumnsToBeUnique", GRAIN[name],
                       f"The same {' / '.join(keys)} appears on more than one row.", {"column_list": keys}))
             add(Check(name, "ExpectColumnValuesToBeInSet", "inspection_id is in the inspections table",
                       "Rows belong to an inspection that has no row in the inspections table.",
@@ -485,7 +495,9 @@ def _check_inputs(tables: dict[str, pl.DataFrame]) -> None:
         if missing:
             problems.append(f"table {name} lacks column(s) {', '.join(missing)}")
     if problems:
-        raise ValueError("quality_failures needs every published table with its published columns: " + "; ".join(problems))
+        raise ValueError(
+            "quality_failures needs every published table with its published columns: " + "; ".join(problems)
+        )
 
 
 def _to_json(value: Any) -> Any:
@@ -501,18 +513,35 @@ def _failure_rows(check: Check, frame: pl.DataFrame, expectation_type: str, indi
     rows = []
     for (inspection_id,), group in offending.group_by("inspection_id", maintain_order=True):
         count = group.height
-        listed = [{c: _to_json(v) for c, v in row.items()} for row in group.head(MAX_OFFENDING_ROWS).iter_rows(named=True)]
+        listed = [
+            {c: _to_json(v) for c, v in row.items()} for row in group.head(MAX_OFFENDING_ROWS).iter_rows(named=True)
+        ]
         shown = "" if count <= MAX_OFFENDING_ROWS else f"; the first {MAX_OFFENDING_ROWS} are listed"
+        fails = f"{count} row{'s' if count != 1 else ''} of {check.table} fail{'s' if count == 1 else ''}{shown}"
         rows.append(
             {
                 "inspection_id": inspection_id,
                 "table": check.table,
                 "expectation": f"{expectation_type}: {check.name}",
-                "message": f"{check.message} {count} row{'s' if count != 1 else ''} of {check.table} fail{'s' if count == 1 else ''}{shown}.",
+                "message": f"{check.message} {fails}.",
                 "offending_rows": json.dumps(listed, separators=(",", ":"), ensure_ascii=False),
             }
         )
     return rows
+
+
+def _check_name(outcome: Any) -> str:
+    """The short name a GX result's expectation was given."""
+    return str((outcome.expectation_config.meta or {}).get("name", ""))
+
+
+def _exception_text(info: Any) -> str:
+    """GX's exception info (flat, or keyed by metric) as one line."""
+    if not isinstance(info, dict):
+        return str(info)
+    if "exception_message" in info:
+        return str(info["exception_message"])
+    return "; ".join(_exception_text(v) for v in info.values()) or "no detail given"
 
 
 def _write_offline_summary(docs_dir: Path, run_name: str, summary: list[dict], failures: pl.DataFrame) -> None:
@@ -533,7 +562,8 @@ def _write_offline_summary(docs_dir: Path, run_name: str, summary: list[dict], f
         name = f'<a href="{e(link)}">{e(item["table"])}</a>' if link else e(item["table"])
         suite = f'<a href="expectations/{SUITE_PREFIX}/{e(item["table"])}.html">expectations</a>'
         status = "passed" if item["failed"] == 0 else f'<strong>{item["failed"]} failed</strong>'
-        rows.append(f"<tr><td>{name}</td><td>{item['rows']}</td><td>{item['expectations']}</td><td>{status}</td><td>{suite}</td></tr>")
+        cells = [name, str(item["rows"]), str(item["expectations"]), status, suite]
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     listed = [
         f"<li>{e(str(r['inspection_id']))} / {e(r['table'])}: {e(r['expectation'])}. {e(r['message'])}</li>"
         for r in failures.head(500).iter_rows(named=True)
@@ -571,7 +601,7 @@ def quality_failures(
     GX Data Docs for the run are written there (open docs_dir/index.html in a browser).
     """
     _check_inputs(tables)
-    facts = _Facts(dict(frameworks))
+    facts = _Facts.of(frameworks)
     frames = _check_frames(tables, facts)
     checks = _checks(tables, facts)
 
@@ -601,8 +631,8 @@ def quality_failures(
     failures: list[dict] = []
     summary: list[dict] = []
     for name in QUALITY_TABLES:
-        suite = context.suites.add(gx.ExpectationSuite(name=f"{SUITE_PREFIX}.{name}"))
         table_checks = [c for c in checks if c.table == name]
+        expectations = []
         for number, check in enumerate(table_checks):
             kwargs = dict(check.kwargs)
             conditions = [Column(check.when[0]) == check.when[1]] if check.when is not None else []
@@ -610,11 +640,12 @@ def quality_failures(
                 conditions.append(Column("framework_known") == True)  # noqa: E712 (a GX condition, not a test)
             if conditions:
                 kwargs["row_condition"] = conditions[0] if len(conditions) == 1 else conditions[0] & conditions[1]
-            expectation = getattr(gx.expectations, check.gx_class)(
+            expectations.append(getattr(gx.expectations, check.gx_class)(
                 **kwargs, meta={"check": number, "name": check.name},
                 description=f"{check.name}. {check.message} Columns: {', '.join(check.columns())}.",
-            )
-            suite.add_expectation(expectation)
+            ))
+        # The whole suite goes to the store at once (adding expectations one by one re-saves it each time).
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{SUITE_PREFIX}.{name}", expectations=expectations))
         batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name} batch")
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{SUITE_PREFIX}.{name}", data=batch, suite=suite)
@@ -630,11 +661,10 @@ def quality_failures(
         for outcome in result.results:
             if outcome.success:
                 continue
-            exception = (outcome.exception_info or {}).get("exception_message") if outcome.exception_info else None
-            if exception or "unexpected_index_list" not in outcome.result:
+            if "unexpected_index_list" not in outcome.result:  # the expectation raised instead of running
                 raise RuntimeError(
-                    f"quality check on {name} could not run: {outcome.expectation_config.type} "
-                    f"{outcome.expectation_config.meta}: {exception or outcome.result}"
+                    f"quality check {outcome.expectation_config.type}: {_check_name(outcome)} on {name} could not "
+                    f"run: {_exception_text(outcome.exception_info)}"
                 )
             check = table_checks[outcome.expectation_config.meta["check"]]
             indices = [int(i) for i in outcome.result["unexpected_index_list"]]

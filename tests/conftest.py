@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -35,3 +36,28 @@ def landing(tmp_path: Path) -> Path:
     target = tmp_path / "landing"
     shutil.copytree(LANDING, target)
     return target
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every file below a folder, by relative path."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def broken_run(prefect_api, tmp_path_factory):
+    """One `annexe run` over the five samples plus one inspection per kind of breakage, shared by the suite."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests.broken import BREAKAGES, make_broken
+
+    root = tmp_path_factory.mktemp("broken-run")
+    landing = root / "landing"
+    shutil.copytree(LANDING, landing)
+    broken = {b.name: make_broken(landing, b) for b in BREAKAGES}
+    before = tree_hashes(landing)
+    result = CliRunner().invoke(app, ["run", "--landing", str(landing), "--warehouse", str(root / "warehouse"),
+                                      "--no-progress"], env={"COLUMNS": "250"})
+    return {"result": result, "landing": landing, "warehouse": root / "warehouse", "broken": broken,
+            "before": before}

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.warehouse import read_table
-from tests.broken import BREAKAGES, make_broken
-from tests.conftest import SAMPLES
-
-
-def _tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def broken_run(prefect_api, tmp_path_factory):
-    """One run over the five samples plus one inspection per kind of breakage."""
-    root = tmp_path_factory.mktemp("broken-run")
-    landing = root / "landing"
-    import shutil
-
-    from tests.conftest import LANDING
-
-    shutil.copytree(LANDING, landing)
-    broken = {b.name: make_broken(landing, b) for b in BREAKAGES}
-    before = _tree_hashes(landing)
-    result = CliRunner().invoke(app, ["run", "--landing", str(landing), "--warehouse", str(root / "warehouse"),
-                                      "--no-progress"], env={"COLUMNS": "250"})
-    return {"result": result, "landing": landing, "warehouse": root / "warehouse", "broken": broken,
-            "before": before}
+from tests.broken import BREAKAGES
+from tests.conftest import SAMPLES, tree_hashes
 
 
 def test_run_exits_one_when_any_inspection_is_rejected(broken_run):
@@ -80,22 +55,22 @@ def test_good_inspections_of_the_same_run_publish_the_golden_figures(broken_run)
 
 
 def test_landing_zone_is_never_modified(broken_run):
-    assert _tree_hashes(broken_run["landing"]) == broken_run["before"]
+    assert tree_hashes(broken_run["landing"]) == broken_run["before"]
 
 
-def test_fixed_extract_is_published_and_leaves_quarantine(broken_run):
-    landing, warehouse = broken_run["landing"], broken_run["warehouse"]
-    inspection_id = broken_run["broken"]["bad-answer"]
-    fixed = (landing.parent / "fixed")
+def test_fixed_extract_is_published_and_leaves_quarantine(broken_run, tmp_path):
     import shutil
 
-    shutil.copytree(landing, fixed)
-    source = (landing / "dyfed-powys-2025" / "cases.csv").read_bytes()
-    (fixed / inspection_id / "cases.csv").write_bytes(source)
-    result = CliRunner().invoke(app, ["backfill", inspection_id, "--landing", str(fixed), "--warehouse",
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    shutil.copytree(broken_run["landing"], landing)
+    shutil.copytree(broken_run["warehouse"], warehouse)
+    inspection_id = broken_run["broken"]["bad-answer"]
+    assert inspection_id in read_table(str(warehouse), "quarantine")["inspection_id"].to_list()
+    (landing / inspection_id / "cases.csv").write_bytes((landing / "dyfed-powys-2025" / "cases.csv").read_bytes())
+    result = CliRunner().invoke(app, ["backfill", inspection_id, "--landing", str(landing), "--warehouse",
                                       str(warehouse), "--no-progress"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "1 published, 0 rejected" in result.output
-    quarantine = read_table(str(warehouse), "quarantine")
-    assert inspection_id not in quarantine["inspection_id"].to_list()
+    assert inspection_id not in read_table(str(warehouse), "quarantine")["inspection_id"].to_list()
     assert inspection_id in read_table(str(warehouse), "inspections")["inspection_id"].to_list()
+    assert not list((warehouse / "annexe" / "quarantine").glob(f"inspection_id={inspection_id}/*"))

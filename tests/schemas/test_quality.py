@@ -233,7 +233,8 @@ def test_overall_rating_outside_its_band(pair):
     where = {"inspection_id": CLEAN}
     assert (value(tables, "inspections", where, "score"),
             value(tables, "inspections", where, "overall_rating")) == (4, "Requires improvement")
-    found = quality_failures(change(tables, "inspections", where, overall_rating="Inadequate"), {framework.id: framework})
+    found = quality_failures(change(tables, "inspections", where, overall_rating="Inadequate"),
+                             {framework.id: framework})
     expectation = "expect_column_pair_values_to_be_equal: overall rating matches overall bands"
     assert failed(found) == {(CLEAN, "inspections", expectation)}
     assert offending(found, expectation) == [
