@@ -128,11 +128,15 @@ def partition_path(table: str, inspection_id: str, fingerprint: str) -> str:
     return f"{ANNEXE}/{table}/inspection_id={inspection_id}/part-{fingerprint[:16]}.parquet"
 
 
+def resource_name(path: str) -> str:
+    """A Frictionless resource name (lower-case, url-safe) for a path."""
+    return path.replace("/", "-").replace("=", "-").replace(".", "-").replace("_", "-").lower()
+
+
 def resource(path: str, data: bytes, **extra) -> dict:
     """A Frictionless resource entry for one published file."""
-    name = path.replace("/", "-").replace("=", "-").replace(".", "-").replace("_", "-").lower()
     fmt = path.rsplit(".", 1)[-1]
-    return {"name": name, "path": path, "format": fmt, "mediatype": MEDIATYPES.get(fmt, "application/octet-stream"),
+    return {"name": resource_name(path), "path": path, "format": fmt, "mediatype": MEDIATYPES.get(fmt, "application/octet-stream"),
             "hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "bytes": len(data), **extra}
 
 
@@ -148,9 +152,11 @@ def stage_files(warehouse: Warehouse, inspection_id: str, fingerprint: str, run_
                                   schema_version=SCHEMA_VERSION, run_id=run_id, fingerprint=fingerprint))
         fault("between_files")
     for name, data in annexe_files.items():
-        warehouse.write_atomic(f"{FILES}/{inspection_id}/{PENDING}/{fingerprint[:16]}/{name}", data)
-        resources.append(resource(f"{FILES}/{inspection_id}/{name}", data, table="annexe_file",
-                                  inspection_id=inspection_id, run_id=run_id, fingerprint=fingerprint))
+        # Listed at their pending path until finish() has copied them to their stable name.
+        path = f"{FILES}/{inspection_id}/{PENDING}/{fingerprint[:16]}/{name}"
+        warehouse.write_atomic(path, data)
+        resources.append(resource(path, data, table="annexe_file", inspection_id=inspection_id, run_id=run_id,
+                                  fingerprint=fingerprint))
     return resources
 
 
@@ -176,20 +182,28 @@ def commit(warehouse: Warehouse, inspection_id: str, fingerprint: str, state: di
 
 
 def finish(warehouse: Warehouse, inspection_id: str) -> None:
-    """Complete a committed publication: move annexe files into place and delete files no longer listed."""
-    manifest = warehouse.read_manifest()
-    state = manifest["inspections"].get(inspection_id)
-    listed = {r["path"] for r in manifest["resources"] if r.get("inspection_id") == inspection_id}
-    if state and state.get("pending"):
-        pending = f"{FILES}/{inspection_id}/{PENDING}/{state['pending'][:16]}"
-        for path in warehouse.list_files(pending):
-            warehouse.move(path, f"{FILES}/{inspection_id}/{path.rsplit('/', 1)[-1]}")
-    remove_orphans(warehouse, inspection_id, listed)
-    if state and state.get("pending"):
+    """Complete a committed publication: put annexe files at their stable names, then delete what is not listed.
+
+    Every step can be repeated, so a crash part-way is healed by running this again.
+    """
+    state = warehouse.read_manifest()["inspections"].get(inspection_id) or {}
+    if state.get("pending"):
+        prefix = f"{FILES}/{inspection_id}/{PENDING}/{state['pending'][:16]}/"
+        stable = f"{FILES}/{inspection_id}/"
+        for entry in warehouse.read_manifest()["resources"]:
+            if entry.get("inspection_id") == inspection_id and entry["path"].startswith(prefix):
+                warehouse.write_atomic(entry["path"].replace(prefix, stable), warehouse.read_bytes(entry["path"]))
         with warehouse.lock("manifest"):
             manifest = warehouse.read_manifest()
+            for entry in manifest["resources"]:
+                if entry.get("inspection_id") == inspection_id and entry["path"].startswith(prefix):
+                    entry["path"] = entry["path"].replace(prefix, stable)
+                    entry["name"] = resource_name(entry["path"])
             manifest["inspections"][inspection_id].pop("pending", None)
             warehouse.write_manifest(manifest)
+    manifest = warehouse.read_manifest()
+    remove_orphans(warehouse, inspection_id,
+                   {r["path"] for r in manifest["resources"] if r.get("inspection_id") == inspection_id})
 
 
 def remove_orphans(warehouse: Warehouse, inspection_id: str, listed: set[str]) -> None:
