@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import time
+import uuid
 from contextlib import contextmanager
 
 import fsspec
@@ -18,8 +19,9 @@ class LockTimeout(TimeoutError):
     """Another live run holds the lock for longer than we were prepared to wait."""
 
 
-def _holder() -> dict:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "acquired_at": time.time()}
+def holder() -> dict:
+    """Who holds a lock: this process, on this host, since now."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "acquired_at": time.time(), "token": uuid.uuid4().hex}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -43,12 +45,15 @@ def _try_create(fs: fsspec.AbstractFileSystem, path: str, content: bytes) -> boo
     """Create the lock file only if absent; True when we created it."""
     if isinstance(fs, LocalFileSystem):
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(content)
         try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.link(temporary, path)  # atomic: the lock appears with its holder already in it, or not at all
         except FileExistsError:
             return False
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
+        finally:
+            os.remove(temporary)
         return True
     # Object stores: a conditional put where the store supports it, else check-then-write.
     try:
@@ -70,29 +75,34 @@ def _read_holder(fs: fsspec.AbstractFileSystem, path: str) -> dict | None:
 
 
 def acquire(fs: fsspec.AbstractFileSystem, path: str, timeout: float = 600.0,
-            stale_seconds: float = DEFAULT_STALE_SECONDS, poll: float = 0.05) -> None:
-    """Take the lock at path, breaking a stale one; raise LockTimeout after timeout seconds."""
+            stale_seconds: float = DEFAULT_STALE_SECONDS, poll: float = 0.05) -> str:
+    """Take the lock at path, breaking a stale one; return our token; raise LockTimeout after timeout seconds."""
     deadline = time.monotonic() + timeout
-    content = json.dumps(_holder()).encode()
+    ours = holder()
+    content = json.dumps(ours).encode()
     while True:
         if _try_create(fs, path, content):
-            return
-        holder = _read_holder(fs, path)
-        if holder is None or is_stale(holder, stale_seconds):
+            return ours["token"]
+        current = _read_holder(fs, path)
+        if current is None:  # given back since we tried: try again (deleting now could delete a rival's new lock)
+            if time.monotonic() >= deadline:
+                raise LockTimeout(f"{path} cannot be read")
+            continue
+        if is_stale(current, stale_seconds):
             try:
                 fs.rm_file(path)
             except FileNotFoundError:
                 pass
             continue
         if time.monotonic() >= deadline:
-            raise LockTimeout(f"{path} is held by process {holder.get('pid')} on {holder.get('host')}")
+            raise LockTimeout(f"{path} is held by process {current.get('pid')} on {current.get('host')}")
         time.sleep(poll)
 
 
-def release(fs: fsspec.AbstractFileSystem, path: str) -> None:
-    """Give the lock back (only ours: a lock broken as stale and retaken by another run is left alone)."""
-    holder = _read_holder(fs, path)
-    if holder and holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+def release(fs: fsspec.AbstractFileSystem, path: str, token: str) -> None:
+    """Give the lock back, only if it is still ours (one broken as stale and retaken by another is left alone)."""
+    current = _read_holder(fs, path)
+    if current and current.get("token") == token:
         try:
             fs.rm_file(path)
         except FileNotFoundError:
@@ -102,8 +112,8 @@ def release(fs: fsspec.AbstractFileSystem, path: str) -> None:
 @contextmanager
 def locked(fs: fsspec.AbstractFileSystem, path: str, timeout: float = 600.0):
     """Hold the lock at path for the duration of the block."""
-    acquire(fs, path, timeout=timeout)
+    token = acquire(fs, path, timeout=timeout)
     try:
         yield
     finally:
-        release(fs, path)
+        release(fs, path, token)

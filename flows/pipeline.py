@@ -101,7 +101,8 @@ def run_pipeline(landing: str | None, warehouse: str | None, trigger: str, inspe
                         fieldwork_to, force, framework)
     logger.info("%d to process, %d unchanged", len(planned["process"]), len(planned["unchanged"]))
     work = planning.batches(planned["process"], batch_size)
-    stagings = [f"_staging/{run_id}/batch-{n:05d}" for n in range(len(work))]
+    staging_root = planning.claim_staging(config.warehouse, run_id) if work else ""
+    stagings = [f"{staging_root}/batch-{n:05d}" for n in range(len(work))]
     outcomes: list[dict] = []
     if work:
         artifact_id = create_progress_artifact(progress=0.0, key="annexe-run-progress",

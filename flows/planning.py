@@ -4,8 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 
+import json
+
 from flows.landing import discover, inspection_fingerprint
+from flows.locks import DEFAULT_STALE_SECONDS, holder, is_stale
 from flows.warehouse import Warehouse, heal
+
+STAGING = "_staging"
+
+
+def claim_staging(warehouse_url: str, run_id: str) -> str:
+    """Mark a run's staging folder as this live process's, so other runs leave it alone."""
+    warehouse = Warehouse(warehouse_url)
+    warehouse.write_atomic(f"{STAGING}/{run_id}/owner.json", json.dumps(holder()).encode())
+    return f"{STAGING}/{run_id}"
+
+
+def clear_abandoned_staging(warehouse: Warehouse) -> list[str]:
+    """Delete staging left by crashed runs (it holds copies of case-level data); return the run ids cleared."""
+    if not warehouse.exists(STAGING):
+        return []
+    cleared = []
+    for entry in warehouse.fs.ls(warehouse.path(STAGING), detail=True):
+        run_id = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+        owner = f"{STAGING}/{run_id}/owner.json"
+        alive = warehouse.exists(owner) and not is_stale(json.loads(warehouse.read_bytes(owner)),
+                                                         DEFAULT_STALE_SECONDS)
+        if not alive:
+            warehouse.remove(f"{STAGING}/{run_id}")
+            cleared.append(run_id)
+    return cleared
 
 
 def plan(landing: str, warehouse_url: str, frameworks_dir: str, inspection_ids: list[str] | None = None,
@@ -13,6 +41,7 @@ def plan(landing: str, warehouse_url: str, frameworks_dir: str, inspection_ids: 
          framework_override: str | None = None) -> dict:
     """Inspections to process and those left as they are, with the reason for each."""
     warehouse = Warehouse(warehouse_url)
+    clear_abandoned_staging(warehouse)
     found = discover(landing)
     heal(warehouse, sorted(set(found) | set(warehouse.read_manifest()["inspections"])))
     published = warehouse.read_manifest()["inspections"]

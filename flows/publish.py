@@ -142,4 +142,6 @@ def finalize(warehouse_url: str, stagings: list[str], run_id: str, trigger: str,
         warehouse.write_manifest(manifest)
     for staging in stagings:
         warehouse.remove(staging)
+    if stagings:
+        warehouse.remove(stagings[0].rsplit("/", 1)[0])  # the run's staging folder and its owner file
     return outcomes

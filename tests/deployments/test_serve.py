@@ -6,6 +6,7 @@ fixtures stop it by its PID (SIGTERM, then SIGKILL) and then any process left in
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -189,8 +190,6 @@ def test_serve_registers_both_deployments_and_runs_a_triggered_backfill(prefect_
                 break
             time.sleep(2)
         assert scheduled, "no nightly run scheduled"
-        import datetime as dt
-
         for flow_run in scheduled:
             start = dt.datetime.fromisoformat(flow_run["expected_start_time"]).astimezone(london)
             assert (start.hour, start.minute) == (2, 0)
