@@ -7,6 +7,8 @@ what the tables beside them say and never rely on colour.
 
 from __future__ import annotations
 
+import functools
+
 import textwrap
 from pathlib import Path
 
@@ -47,7 +49,9 @@ ROW_GAP = 16
 AXIS_SPACE = 30
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    """The template environment, built once so templates compile once per process."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "html.j2", "j2"]),
