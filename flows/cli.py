@@ -50,6 +50,18 @@ def _report(summary: dict) -> int:
     outcomes = summary["outcomes"]
     published = [o for o in outcomes if o["outcome"] == "published"]
     rejected = [o for o in outcomes if o["outcome"] == "rejected"]
+    if published:
+        from flows.warehouse import read_table
+
+        ids = {o["inspection_id"] for o in published}
+        table = Table(title="Published", title_justify="left")
+        for column in ("inspection", "pdu", "score", "overall rating"):
+            table.add_column(column)
+        for row in read_table(summary["warehouse"], "inspections").iter_rows(named=True):
+            if row["inspection_id"] in ids:
+                table.add_row(row["inspection_id"], row["pdu"], f"{row['score']}/{row['max_score']}",
+                              row["overall_rating"])
+        console.print(table)
     for outcome in rejected:
         console.print(_problems_table(outcome["inspection_id"], outcome["problems"]))
     console.print(f"Run {summary['run_id']} ({summary['trigger']}): {len(published)} published, "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -607,6 +608,9 @@ def quality_failures(
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx  # noqa: PLC0415 (import takes seconds: only when the gate runs)
+
+    # GX sets this module's logger to INFO itself, to announce its temporary docs folder.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     from great_expectations.core.run_identifier import RunIdentifier  # noqa: PLC0415
     from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
     from great_expectations.expectations.row_conditions import Column  # noqa: PLC0415

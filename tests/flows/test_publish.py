@@ -124,3 +124,23 @@ def test_quality_gate_blocks_a_corrupted_aggregate_and_names_the_expectation(tmp
     messages = " ".join(quarantine["message"].to_list())
     assert "rounded half up" in messages and '"question_id":"P2.1.3"' in messages
     assert "expect_column_pair_values_to_be_equal" in quarantine["check"].to_list()
+
+
+def test_status_shows_what_is_published_and_what_is_quarantined_and_why(broken_run):
+    result = CliRunner().invoke(app, ["status", "--warehouse", str(broken_run["warehouse"])], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    output = " ".join(result.output.split())
+    assert "dyfed-powys-2025" in output and "4/21" in output and "Requires improvement" in output
+    assert "broken-bad-answer: not published" in output
+    assert "'Maybe' is not allowed in P2.1.1" in output
+    as_json = json.loads(CliRunner().invoke(app, ["status", "--json", "--warehouse", str(broken_run["warehouse"])],
+                                            env={"COLUMNS": "300"}).output)
+    assert as_json["inspections"]["dyfed-powys-2025"]["fingerprint"]
+    assert {"broken-bad-answer", "broken-empty-file"} <= {q["inspection_id"] for q in as_json["quarantine"]}
+
+
+def test_every_command_has_help():
+    for command in ("run", "backfill", "validate", "status", "open", "serve"):
+        result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, command
+        assert "Usage" in result.output
