@@ -12,7 +12,6 @@ prefect_defaults()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_progress_artifact, update_progress_artifact  # noqa: E402
-from prefect.futures import wait  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
@@ -108,24 +107,20 @@ def run_pipeline(landing: str | None, warehouse: str | None, trigger: str, inspe
         artifact_id = create_progress_artifact(progress=0.0, key="annexe-run-progress",
                                                description=f"{trigger} run over {len(planned['process'])} inspections")
         w, fd = config.warehouse, config.frameworks_dir
-        per_batch = {
-            "ingest": lambda s, ids: ingest_task.submit(config.landing, w, s, ids, fd, framework),
-            "validate": lambda s, ids: validate_task.submit(w, s, fd),
-            "aggregate": lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold),
-            "check": None,
-            "publish": lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication),
-        }
-        # Stage by stage across batches: a bounded pool never waits on work queued behind it.
-        for stage, submit in per_batch.items():
-            if submit is None:
-                check_task(w, stagings, fd)
-                _notify(stage, 1, 1, artifact_id)
-                continue
+
+        def each_batch(stage: str, submit) -> None:
+            # Stage by stage across batches: a bounded pool never waits on work queued behind it.
             futures = [submit(staging, ids) for staging, ids in zip(stagings, work)]
             for done, future in enumerate(futures, start=1):
                 future.result()
                 _notify(stage, done, len(futures), artifact_id)
-            wait(futures)
+
+        each_batch("ingest", lambda s, ids: ingest_task.submit(config.landing, w, s, ids, fd, framework))
+        each_batch("validate", lambda s, ids: validate_task.submit(w, s, fd))
+        each_batch("aggregate", lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold))
+        check_task(w, stagings, fd)
+        _notify("check", 1, 1, artifact_id)
+        each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))
         outcomes = finalize_task(config.warehouse, stagings, run_id, trigger, started_at, config.publication)
     elif not publishing.index_exists(config.warehouse):
         finalize_task(config.warehouse, [], run_id, trigger, started_at, config.publication)

@@ -9,7 +9,6 @@ import os
 import uuid
 from dataclasses import dataclass
 
-import fsspec
 import polars as pl
 from fsspec.implementations.local import LocalFileSystem
 
@@ -89,14 +88,6 @@ class Warehouse:
             self.fs.rm(self.path(relative), recursive=True)
         except FileNotFoundError:
             pass
-
-    def move(self, source: str, target: str) -> None:
-        """Move a file into place, replacing what is there."""
-        if self.local:
-            os.makedirs(os.path.dirname(self.path(target)), exist_ok=True)
-            os.replace(self.path(source), self.path(target))
-        else:
-            self.fs.mv(self.path(source), self.path(target))
 
     def list_files(self, relative: str) -> list[str]:
         """Warehouse-relative paths of every file below a folder."""
