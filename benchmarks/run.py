@@ -525,6 +525,8 @@ def summarise(results: dict) -> dict:
                 if seconds is not None:
                     series[f"pipeline.{stage}"][n] = seconds
             series["pipeline.total_measured"][n] = entry["pipeline"]["total_measured"]
+            for label, seconds in entry["pipeline"].get("inside", {}).items():
+                series[f"pipeline.inside.{label}"][n] = seconds
         if entry.get("end_to_end") and entry["end_to_end"].get("returncode") == 0:
             series["end_to_end.wall"][n] = entry["end_to_end"]["wall_seconds"]
     for key, points in series.items():

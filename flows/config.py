@@ -22,6 +22,7 @@ def prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PREFECT_HOME", str(PROJECT / ".prefect" / "tests"))
+os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
