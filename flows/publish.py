@@ -9,7 +9,7 @@ import polars as pl
 
 from flows.landing import PIPELINE_VERSION
 from flows.stages import INGESTED, framework_loader, read_frame, staged_tables, write_frame
-from flows.warehouse import FILES, Warehouse, commit, parquet_bytes, read_table, resource, stage_files
+from flows.warehouse import FILES, Publication, Warehouse, commit, parquet_bytes, read_table, resource, stage_files
 from schemas.dictionary import dictionary_json, dictionary_markdown
 from schemas.extract import problem, problems_frame
 from schemas.tables import RUNS, SCHEMA_VERSION, TABLES
@@ -62,41 +62,42 @@ def render_files(tables: dict[str, pl.DataFrame], framework, publication: dict) 
 
 
 def publish(warehouse_url: str, staging: str, run_id: str, frameworks_dir: str, publication: dict) -> str:
-    """Publish each passing inspection atomically; put each failing one's problems in quarantine."""
+    """Publish the batch's passing inspections and quarantine the failing ones, in one atomic commit."""
     warehouse = Warehouse(warehouse_url)
     records = json.loads(warehouse.read_bytes(f"{staging}/{INGESTED}"))
-    tables = staged_tables(warehouse, staging)
-    quarantine = read_frame(warehouse, f"{staging}/quarantine.parquet")
-    failures = read_frame(warehouse, f"{staging}/{QUALITY}")
+    tables = {name: frame.partition_by("inspection_id", as_dict=True)
+              for name, frame in staged_tables(warehouse, staging).items()}
+    quarantine = read_frame(warehouse, f"{staging}/quarantine.parquet").partition_by("inspection_id", as_dict=True)
+    failures = read_frame(warehouse, f"{staging}/{QUALITY}").partition_by("inspection_id", as_dict=True)
     load = framework_loader(frameworks_dir)
-    frameworks = dict(tables["inspections"].select("inspection_id", "framework").iter_rows())
-    outcomes = []
-    for record in records:
-        inspection_id, fingerprint = record["inspection_id"], record["fingerprint"]
-        problems = pl.concat([
-            quarantine.filter(pl.col("inspection_id") == inspection_id),
-            TABLES["quarantine"].conform(_quality_problems(
-                failures.filter(pl.col("inspection_id") == inspection_id), fingerprint)),
-        ])
-        framework = load(frameworks[inspection_id]) if inspection_id in frameworks else None
-        with warehouse.lock(f"inspection-{inspection_id}"):
+    empty = pl.DataFrame(schema=TABLES["quarantine"].polars_schema)
+    outcomes, publications = [], []
+    with warehouse.locks([f"inspection-{r['inspection_id']}" for r in records]):
+        for record in records:
+            inspection_id, fingerprint = record["inspection_id"], record["fingerprint"]
+            key = (inspection_id,)
+            problems = pl.concat([
+                quarantine.get(key, empty),
+                TABLES["quarantine"].conform(_quality_problems(failures[key], fingerprint)) if key in failures else empty,
+            ])
+            own = {name: parts[key] for name, parts in tables.items() if key in parts}
+            framework = load(own["inspections"]["framework"].item()) if "inspections" in own else None
             if problems.height:
                 resources = stage_files(warehouse, inspection_id, fingerprint, run_id, {"quarantine": problems}, {})
-                commit(warehouse, inspection_id, fingerprint,
-                       {"rejected_fingerprint": fingerprint, "rejected_run_id": run_id},
-                       resources, replaces={"quarantine"})
+                publications.append(Publication(inspection_id, fingerprint, {
+                    "rejected_fingerprint": fingerprint, "rejected_run_id": run_id}, resources, {"quarantine"}))
                 outcome, rows = "rejected", problems.height
             else:
-                own = {name: frame.filter(pl.col("inspection_id") == inspection_id) for name, frame in tables.items()}
-                files = render_files(own, framework, publication)
-                resources = stage_files(warehouse, inspection_id, fingerprint, run_id, own, files)
-                commit(warehouse, inspection_id, fingerprint, {"fingerprint": fingerprint, "run_id": run_id,
-                                                  "framework": framework.id, "rejected_fingerprint": None,
-                                                  "rejected_run_id": None}, resources)
+                resources = stage_files(warehouse, inspection_id, fingerprint, run_id, own,
+                                        render_files(own, framework, publication))
+                publications.append(Publication(inspection_id, fingerprint, {
+                    "fingerprint": fingerprint, "run_id": run_id, "framework": framework.id,
+                    "rejected_fingerprint": None, "rejected_run_id": None}, resources))
                 outcome, rows = "published", sum(frame.height for frame in own.values())
-        outcomes.append({"inspection_id": inspection_id, "fingerprint": fingerprint, "outcome": outcome,
-                         "rows": rows, "framework_sha256": framework.sha256 if framework else None,
-                         "problems": problems.select("file", "row", "column", "message").to_dicts()})
+            outcomes.append({"inspection_id": inspection_id, "fingerprint": fingerprint, "outcome": outcome,
+                             "rows": rows, "framework_sha256": framework.sha256 if framework else None,
+                             "problems": problems.select("file", "row", "column", "message").to_dicts()})
+        commit(warehouse, publications)
     warehouse.write_atomic(f"{staging}/{OUTCOMES}", json.dumps(outcomes, default=str).encode())
     return staging
 

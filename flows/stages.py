@@ -11,7 +11,8 @@ import polars as pl
 
 from flows.landing import read_extract
 from flows.warehouse import Warehouse
-from schemas.extract import check_cases, check_manifest, check_ratable, problems_frame
+from schemas.extract import (check_cases, check_cases_many, check_manifest, check_ratable, check_ratable_many,
+                             problems_frame)
 from schemas.tables import TABLES
 from transforms.framework import Framework, load_framework
 from transforms.tables import build_tables
@@ -92,34 +93,65 @@ def check_extract(inspection_id: str, manifest: dict | None, cases: pl.DataFrame
     return found, framework
 
 
+def _published_columns(cases: pl.DataFrame, framework: Framework) -> list[str]:
+    """The columns of a valid extract that the transforms use, in contract order."""
+    return ["case_id", *framework.case_characteristics, *framework.question_ids,
+            *[p for p in framework.prompt_ids if p in cases.columns]]
+
+
 def validate(warehouse_url: str, staging: str, frameworks_dir: str) -> str:
-    """Check every staged extract against its manifest, its framework and the Pandera schema."""
+    """Check every staged extract against its manifest, its framework and the Pandera schema.
+
+    Pandera runs once per framework and column layout for the whole batch, not once per inspection.
+    """
     warehouse = Warehouse(warehouse_url)
     load = framework_loader(frameworks_dir)
     records = json.loads(warehouse.read_bytes(f"{staging}/{INGESTED}"))
-    valid_cases, manifests, organisational, problems = [], [], [], []
+    found: dict[str, list[dict]] = {}
+    manifests: dict[str, dict] = {}
+    by_framework: dict[str, list[tuple[str, pl.DataFrame, str, int]]] = defaultdict(list)
     for record in records:
         inspection_id = record["inspection_id"]
+        found[inspection_id] = list(record["problems"])
         manifest = _manifest_from(record["manifest"])
-        cases = read_frame(warehouse, f"{staging}/raw/{inspection_id}.parquet") if record["has_cases"] else None
-        found, framework = check_extract(inspection_id, manifest, cases, record["cases_file"],
-                                         record["header_rows"], record["problems"], load)
-        if found:
-            problems.append(problems_frame(found).with_columns(fingerprint=pl.lit(record["fingerprint"])))
+        if manifest is None:
             continue
-        columns = ["case_id", *framework.case_characteristics, *framework.question_ids,
-                   *[p for p in framework.prompt_ids if p in cases.columns]]
-        valid_cases.append(cases.select(columns).with_columns(inspection_id=pl.lit(inspection_id)))
-        manifests.append({
-            "inspection_id": inspection_id, "framework": framework.id, "pdu": manifest["pdu"],
-            "region": manifest["region"], "fieldwork_start": manifest["fieldwork_start"],
-            "fingerprint": record["fingerprint"], "framework_sha256": framework.sha256,
-        })
-        organisational += [{"inspection_id": inspection_id, "standard_id": s, "rating": r}
-                           for s, r in manifest["organisational_ratings"].items()]
+        manifest_problems, framework = check_manifest(manifest, inspection_id, load)
+        found[inspection_id] += manifest_problems
+        manifests[inspection_id] = manifest
+        if record["has_cases"] and framework is not None:
+            cases = read_frame(warehouse, f"{staging}/raw/{inspection_id}.parquet")
+            by_framework[framework.id].append((inspection_id, cases, record["cases_file"], record["header_rows"]))
+
+    valid_cases, valid_manifests, organisational = [], [], []
+    fingerprints = {r["inspection_id"]: r["fingerprint"] for r in records}
+    for framework_id, extracts in by_framework.items():
+        framework = load(framework_id)
+        for inspection_id, problems in check_cases_many(extracts, framework).items():
+            found[inspection_id] += problems
+        clean = [(i, cases.select(_published_columns(cases, framework)).with_columns(inspection_id=pl.lit(i)), file)
+                 for i, cases, file, _ in extracts if not found[i]]
+        if not clean:
+            continue
+        combined = pl.concat([cases for _, cases, _ in clean], how="diagonal")
+        for inspection_id, problems in check_ratable_many(combined, framework, {i: f for i, _, f in clean}).items():
+            found[inspection_id] += problems
+        for inspection_id, cases, _ in clean:
+            if found[inspection_id]:
+                continue
+            manifest = manifests[inspection_id]
+            valid_cases.append(cases)
+            valid_manifests.append({
+                "inspection_id": inspection_id, "framework": framework.id, "pdu": manifest["pdu"],
+                "region": manifest["region"], "fieldwork_start": manifest["fieldwork_start"],
+                "fingerprint": fingerprints[inspection_id], "framework_sha256": framework.sha256,
+            })
+            organisational += [{"inspection_id": inspection_id, "standard_id": s, "rating": r}
+                               for s, r in manifest["organisational_ratings"].items()]
+    problems = [problems_frame(found[i]).with_columns(fingerprint=pl.lit(fingerprints[i])) for i in found if found[i]]
     quarantine = pl.concat(problems) if problems else problems_frame([]).with_columns(fingerprint=pl.lit(None, pl.String))
     write_frame(warehouse, f"{staging}/quarantine.parquet", TABLES["quarantine"].conform(quarantine))
-    write_frame(warehouse, f"{staging}/valid/manifests.parquet", pl.DataFrame(manifests, schema={
+    write_frame(warehouse, f"{staging}/valid/manifests.parquet", pl.DataFrame(valid_manifests, schema={
         "inspection_id": pl.String, "framework": pl.String, "pdu": pl.String, "region": pl.String,
         "fieldwork_start": pl.Date, "fingerprint": pl.String, "framework_sha256": pl.String}))
     write_frame(warehouse, f"{staging}/valid/organisational_ratings.parquet", pl.DataFrame(

@@ -6,7 +6,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import uuid
+from collections import defaultdict
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import polars as pl
@@ -17,6 +20,8 @@ from flows.locks import locked
 from schemas.tables import SCHEMA_VERSION, TABLES
 
 MANIFEST = "datapackage.json"
+PARTITION = re.compile(r"/inspection_id=([^/]+)/")
+FILE_OWNER = re.compile(r"^annexe/files/([^/]+)/")
 ANNEXE = "annexe"
 FILES = f"{ANNEXE}/files"
 PENDING = ".pending"
@@ -101,6 +106,14 @@ class Warehouse:
         """A lock that serialises one piece of work across runs."""
         return locked(self.fs, self.path(f"_locks/{name}.lock"), timeout=timeout)
 
+    @contextmanager
+    def locks(self, names: list[str], timeout: float = 600.0):
+        """Several locks, always taken in the same (sorted) order so that two runs cannot deadlock."""
+        with ExitStack() as stack:
+            for name in sorted(set(names)):
+                stack.enter_context(self.lock(name, timeout))
+            yield
+
     # The manifest is the commit point: a reader who follows it never sees a half-published inspection.
     def read_manifest(self) -> dict:
         if not self.exists(MANIFEST):
@@ -151,50 +164,72 @@ def stage_files(warehouse: Warehouse, inspection_id: str, fingerprint: str, run_
     return resources
 
 
-def commit(warehouse: Warehouse, inspection_id: str, fingerprint: str, state: dict, resources: list[dict],
-           replaces: set[str] | None = None) -> None:
-    """Swap the manifest to the inspection's new files (the commit point), then tidy up.
+@dataclass
+class Publication:
+    """One inspection's part of a commit: its new files, its new state, and which of its tables they replace."""
 
-    `replaces` names the tables whose entries the new resources replace (default: all of the inspection's).
+    inspection_id: str
+    fingerprint: str
+    state: dict
+    resources: list[dict]
+    replaces: set[str] | None = None  # None: every table of the inspection
+
+
+def commit(warehouse: Warehouse, publications: list[Publication]) -> None:
+    """Swap the manifest to the inspections' new files in one write (the commit point), then tidy up.
+
+    Each inspection's new files appear to manifest readers all at once, never half of them.
     """
     fault("before_swap")
     with warehouse.lock("manifest"):
         manifest = warehouse.read_manifest()
-        manifest["resources"] = [
-            r for r in manifest["resources"]
-            if r.get("inspection_id") != inspection_id or (replaces is not None and r.get("table") not in replaces)
-        ] + resources
-        # "pending" names the fingerprint whose annexe files still wait in .pending/ until finish().
-        manifest["inspections"][inspection_id] = {**manifest["inspections"].get(inspection_id, {}), **state,
-                                                  "pending": fingerprint}
+        by_id = {p.inspection_id: p for p in publications}
+
+        def replaced(entry: dict) -> bool:
+            publication = by_id.get(entry.get("inspection_id"))
+            return publication is not None and (publication.replaces is None
+                                                or entry.get("table") in publication.replaces)
+
+        manifest["resources"] = [r for r in manifest["resources"] if not replaced(r)]
+        for p in publications:
+            manifest["resources"] += p.resources
+            # "pending" names the fingerprint whose annexe files still wait in .pending/ until finish().
+            manifest["inspections"][p.inspection_id] = {**manifest["inspections"].get(p.inspection_id, {}),
+                                                        **p.state, "pending": p.fingerprint}
         warehouse.write_manifest(manifest)
     fault("after_swap")
-    finish(warehouse, inspection_id)
+    finish(warehouse, list(by_id))
 
 
-def finish(warehouse: Warehouse, inspection_id: str) -> None:
-    """Complete a committed publication: put annexe files at their stable names, then delete what is not listed.
+def finish(warehouse: Warehouse, inspection_ids: list[str]) -> None:
+    """Complete committed publications: put annexe files at their stable names, then delete what is not listed.
 
     Every step can be repeated, so a crash part-way is healed by running this again.
     """
-    state = warehouse.read_manifest()["inspections"].get(inspection_id) or {}
-    if state.get("pending"):
-        prefix = f"{FILES}/{inspection_id}/{PENDING}/{state['pending'][:16]}/"
-        stable = f"{FILES}/{inspection_id}/"
-        for entry in warehouse.read_manifest()["resources"]:
-            if entry.get("inspection_id") == inspection_id and entry["path"].startswith(prefix):
+    manifest = warehouse.read_manifest()
+    prefixes = {i: f"{FILES}/{i}/{PENDING}/{manifest['inspections'][i]['pending'][:16]}/" for i in inspection_ids
+                if (manifest["inspections"].get(i) or {}).get("pending")}
+    if prefixes:
+        for entry in manifest["resources"]:
+            prefix = prefixes.get(entry.get("inspection_id"))
+            if prefix and entry["path"].startswith(prefix):
+                stable = f"{FILES}/{entry['inspection_id']}/"
                 warehouse.write_atomic(entry["path"].replace(prefix, stable), warehouse.read_bytes(entry["path"]))
         with warehouse.lock("manifest"):
             manifest = warehouse.read_manifest()
             for entry in manifest["resources"]:
-                if entry.get("inspection_id") == inspection_id and entry["path"].startswith(prefix):
-                    entry["path"] = entry["path"].replace(prefix, stable)
+                prefix = prefixes.get(entry.get("inspection_id"))
+                if prefix and entry["path"].startswith(prefix):
+                    entry["path"] = entry["path"].replace(prefix, f"{FILES}/{entry['inspection_id']}/")
                     entry["name"] = resource_name(entry["path"])
-            manifest["inspections"][inspection_id].pop("pending", None)
+            for inspection_id in prefixes:
+                manifest["inspections"][inspection_id].pop("pending", None)
             warehouse.write_manifest(manifest)
-    manifest = warehouse.read_manifest()
-    remove_orphans(warehouse, inspection_id,
-                   {r["path"] for r in manifest["resources"] if r.get("inspection_id") == inspection_id})
+    listed = defaultdict(set)
+    for entry in manifest["resources"]:
+        listed[entry.get("inspection_id")].add(entry["path"])
+    for inspection_id in inspection_ids:
+        remove_orphans(warehouse, inspection_id, listed[inspection_id])
 
 
 def remove_orphans(warehouse: Warehouse, inspection_id: str, listed: set[str]) -> None:
@@ -213,19 +248,21 @@ def remove_orphans(warehouse: Warehouse, inspection_id: str, listed: set[str]) -
 def heal(warehouse: Warehouse, inspection_ids: list[str]) -> list[str]:
     """Finish or roll back any publication a crash interrupted; return the inspections healed."""
     manifest = warehouse.read_manifest()
-    healed = []
-    for inspection_id in inspection_ids:
-        listed = {r["path"] for r in manifest["resources"] if r.get("inspection_id") == inspection_id}
-        state = manifest["inspections"].get(inspection_id, {})
-        on_disk = set()
-        for table in TABLES:
-            on_disk.update(warehouse.list_files(f"{ANNEXE}/{table}/inspection_id={inspection_id}"))
-        on_disk.update(warehouse.list_files(f"{FILES}/{inspection_id}"))
-        if state.get("pending") or on_disk - listed:
-            with warehouse.lock(f"inspection-{inspection_id}"):
-                finish(warehouse, inspection_id)
-            healed.append(inspection_id)
-    return healed
+    listed = defaultdict(set)
+    for entry in manifest["resources"]:
+        listed[entry.get("inspection_id")].add(entry["path"])
+    on_disk = defaultdict(set)
+    for folder in [f"{ANNEXE}/{table}" for table in TABLES] + [FILES]:
+        for path in warehouse.list_files(folder):
+            match = PARTITION.search(path) if folder != FILES else FILE_OWNER.search(path)
+            if match:
+                on_disk[match.group(1)].add(path)
+    broken = [i for i in inspection_ids
+              if (manifest["inspections"].get(i) or {}).get("pending") or on_disk[i] - listed[i]]
+    if broken:
+        with warehouse.locks([f"inspection-{i}" for i in broken]):
+            finish(warehouse, broken)
+    return broken
 
 
 def read_table(warehouse_url: str, table: str) -> pl.DataFrame:

@@ -138,13 +138,56 @@ def check_cases(cases: pl.DataFrame, framework: Framework, inspection_id: str, f
     return found
 
 
+BATCH_KEY = "__annexe_inspection__"
+
+
+def check_cases_many(extracts: list[tuple[str, pl.DataFrame, str, int]], framework: Framework) -> dict[str, list[dict]]:
+    """check_cases for many inspections with one Pandera call per column layout: the same problems, faster.
+
+    `extracts` are (inspection_id, cases, file, header_rows). Pandera's cost is per call rather than per row,
+    so inspections with the same columns are validated as one frame (case ids unique per inspection); only
+    those that fail there are checked again one by one, which gives each its own rows and messages.
+    """
+    found: dict[str, list[dict]] = {inspection_id: [] for inspection_id, *_ in extracts}
+    schema = cases_schema(framework)
+    columns = dict(schema.columns)
+    columns["case_id"] = pa.Column(pl.String, nullable=False)
+    batch_schema = pa.DataFrameSchema(columns, strict=False, unique=[BATCH_KEY, "case_id"], name=schema.name)
+    layouts: dict[tuple, list] = {}
+    for extract in extracts:
+        layouts.setdefault(tuple(extract[1].schema.items()), []).append(extract)
+    for members in layouts.values():
+        recheck = members
+        if not unknown_question_columns(members[0][1].columns, framework) and BATCH_KEY not in members[0][1].columns:
+            frame = pl.concat([cases.with_columns(pl.lit(inspection_id).alias(BATCH_KEY))
+                               for inspection_id, cases, _, _ in members])
+            try:
+                batch_schema.validate(frame, lazy=True)
+                recheck = []
+            except pa.errors.SchemaErrors as errors:
+                indices = errors.failure_cases["index"]
+                if indices.null_count() == 0:  # row-level failures only: recheck just the inspections they are in
+                    failing = set(frame[BATCH_KEY].gather(indices.cast(pl.UInt32).unique()).to_list())
+                    recheck = [m for m in members if m[0] in failing]
+        for inspection_id, cases, file, header_rows in recheck:
+            found[inspection_id] = check_cases(cases, framework, inspection_id, file, header_rows)
+    return found
+
+
+def check_ratable_many(cases: pl.DataFrame, framework: Framework, files: dict[str, str]) -> dict[str, list[dict]]:
+    """check_ratable for many inspections at once (cases carry inspection_id)."""
+    results = key_question_results(cases, framework)
+    names = dict(framework.standards.select("standard_id", "standard_name").iter_rows())
+    found: dict[str, list[dict]] = {}
+    for inspection_id, standard_id in unratable_standards(results, framework).iter_rows():
+        found.setdefault(inspection_id, []).append(problem(
+            inspection_id, files[inspection_id], "ratable_standard",
+            f"standard {standard_id} ({names[standard_id]}) cannot be rated: every case is N/A for all its "
+            "key questions", column=standard_id))
+    return found
+
+
 def check_ratable(cases: pl.DataFrame, framework: Framework, inspection_id: str, file: str) -> list[dict]:
     """A case-sample standard with no relevant case in any key question cannot be rated."""
-    results = key_question_results(cases.with_columns(inspection_id=pl.lit(inspection_id)), framework)
-    names = dict(framework.standards.select("standard_id", "standard_name").iter_rows())
-    return [
-        problem(inspection_id, file, "ratable_standard",
-                f"standard {standard_id} ({names[standard_id]}) cannot be rated: every case is N/A for all its "
-                "key questions", column=standard_id)
-        for standard_id in unratable_standards(results, framework)["standard_id"].to_list()
-    ]
+    cases = cases.with_columns(inspection_id=pl.lit(inspection_id))
+    return check_ratable_many(cases, framework, {inspection_id: file}).get(inspection_id, [])
