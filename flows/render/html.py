@@ -198,24 +198,26 @@ def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, public
             {"category": category_label(row["dimension"], row["category"]), "cases": row["cases"]}
         )
 
-    breakdowns = ordered_breakdowns(tables, framework)
+    # One pass over the rows (not a filter per dimension and question: this runs once per inspection).
+    by_dimension: dict[str, dict] = {}
+    for r in ordered_breakdowns(tables, framework).iter_rows(named=True):
+        part = by_dimension.setdefault(r["dimension"], {"categories": {}, "questions": {}})
+        part["categories"].setdefault(r["category"], None)
+        part["questions"].setdefault(r["question_id"], {})[r["category"]] = r
     breakdown_tables = []
-    for dimension in breakdowns["dimension"].unique(maintain_order=True).to_list():
-        part = breakdowns.filter(pl.col("dimension") == dimension)
-        categories = part["category"].unique(maintain_order=True).to_list()
-        rows = []
-        for qid in part["question_id"].unique(maintain_order=True).to_list():
-            cells = {r["category"]: r for r in part.filter(pl.col("question_id") == qid).iter_rows(named=True)}
-            rows.append(
-                {
-                    "question_id": qid,
-                    "cells": [
-                        {"category": c, **_counts(cells[c], bool(cells[c]["suppressed"]))} if c in cells
-                        else {"category": c, "missing": True}
-                        for c in categories
-                    ],
-                }
-            )
+    for dimension, part in by_dimension.items():
+        categories = list(part["categories"])
+        rows = [
+            {
+                "question_id": qid,
+                "cells": [
+                    {"category": c, **_counts(cells[c], bool(cells[c]["suppressed"]))} if c in cells
+                    else {"category": c, "missing": True}
+                    for c in categories
+                ],
+            }
+            for qid, cells in part["questions"].items()
+        ]
         breakdown_tables.append(
             {
                 "dimension": dimension,
