@@ -12,7 +12,7 @@ transforms   (best of --repeats, all inspections in one call, in memory)
     are checked to agree before they are timed.
 ingest / validation (once)
     read_extract for every inspection; Pandera (schemas.extract.check_cases) per inspection, as the
-    validate stage runs it, and batched (check_cases_batched below: one Pandera call per batch, the
+    validate stage ran it, and batched (schemas.extract.check_cases_many: one Pandera call per batch, the
     per-inspection check only for inspections that fail); check_ratable per inspection and batched.
 pipeline     (--pipeline-sizes, once, fresh warehouse)
     the stage functions of flows/stages.py and flows/publish.py over batches of --batch-size, in the
@@ -78,60 +78,6 @@ STAGES = ("plan", "ingest", "validate", "aggregate", "check", "publish", "finali
 
 
 # ---------------------------------------------------------------------------------------------
-# Proposed fast paths (for schemas/extract.py and flows/stages.py; see the report)
-# ---------------------------------------------------------------------------------------------
-
-BATCH_KEY = "__annexe_inspection__"
-
-
-def check_cases_batched(extracts: list[tuple[str, pl.DataFrame, str, int]], framework: Framework) -> dict[str, list[dict]]:
-    """check_cases for many inspections with one Pandera call per column layout; same problems, same order.
-
-    `extracts` are (inspection_id, cases, file, header_rows). Pandera's cost is per call, not per row, so
-    the batch is validated as one frame (case ids unique per inspection); only the inspections that
-    fail there (or every one, when a whole column fails) are checked again one by one with check_cases,
-    which gives exactly today's problems and messages.
-    """
-    import pandera.polars as pa
-
-    from schemas.cases import cases_schema, unknown_question_columns
-    from schemas.extract import check_cases
-
-    found: dict[str, list[dict]] = {inspection_id: [] for inspection_id, *_ in extracts}
-    schema = cases_schema(framework)
-    columns = dict(schema.columns)
-    columns["case_id"] = pa.Column(pl.String, nullable=False)  # unique per inspection: see `unique` below
-    batch_schema = pa.DataFrameSchema(columns, strict=False, unique=[BATCH_KEY, "case_id"], name=schema.name)
-    layouts: dict[tuple, list[tuple[str, pl.DataFrame, str, int]]] = defaultdict(list)
-    for extract in extracts:
-        layouts[tuple(extract[1].schema.items())].append(extract)
-    for members in layouts.values():
-        recheck = members
-        if not unknown_question_columns(members[0][1].columns, framework) and BATCH_KEY not in members[0][1].columns:
-            frame = pl.concat([cases.with_columns(pl.lit(inspection_id).alias(BATCH_KEY))
-                               for inspection_id, cases, _, _ in members])
-            try:
-                batch_schema.validate(frame, lazy=True)
-                recheck = []
-            except pa.errors.SchemaErrors as errors:
-                indices = errors.failure_cases["index"]
-                if indices.null_count() == 0:
-                    failing = set(frame[BATCH_KEY].gather(indices.cast(pl.UInt32).unique()).to_list())
-                    recheck = [m for m in members if m[0] in failing]
-        for inspection_id, cases, file, header_rows in recheck:
-            found[inspection_id] = check_cases(cases, framework, inspection_id, file, header_rows)
-    return found
-
-
-def unratable_batched(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
-    """check_ratable's finding for a whole batch at once: (inspection_id, standard_id) that cannot be rated."""
-    from transforms.ratings import unratable_standards
-    from transforms.results import key_question_results
-
-    return unratable_standards(key_question_results(cases, framework), framework)
-
-
-# ---------------------------------------------------------------------------------------------
 # Timing helpers
 # ---------------------------------------------------------------------------------------------
 
@@ -151,6 +97,13 @@ def once(function: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     value = function()
     return time.perf_counter() - start, value
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
 
 
 def available(*modules: str) -> str | None:
@@ -174,6 +127,20 @@ def slope(sizes: list[int], seconds: list[float]) -> float | None:
     my = sum(y for _, y in points) / len(points)
     sxx = sum((x - mx) ** 2 for x, _ in points)
     return round(sum((x - mx) * (y - my) for x, y in points) / sxx, 3) if sxx else None
+
+
+def linear_fit(sizes: list[int], seconds: list[float]) -> dict | None:
+    """Least-squares seconds = fixed + per_inspection x N, and the worst relative miss (small = linear)."""
+    if len(sizes) < 2:
+        return None
+    mx, my = sum(sizes) / len(sizes), sum(seconds) / len(seconds)
+    sxx = sum((x - mx) ** 2 for x in sizes)
+    if not sxx:
+        return None
+    b = sum((x - mx) * (y - my) for x, y in zip(sizes, seconds)) / sxx
+    a = my - b * mx
+    worst = max(abs(a + b * x - y) / y for x, y in zip(sizes, seconds) if y)
+    return {"fixed_seconds": round(a, 3), "ms_per_inspection": round(1000 * b, 3), "worst_miss": round(worst, 3)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,25 +244,32 @@ def measure_transforms(cases: pl.DataFrame, manifests: pl.DataFrame, organisatio
     return times
 
 
-def measure_validation(extracts, cases: pl.DataFrame, framework: Framework, batch_size: int) -> dict:
-    """Pandera per inspection (as the validate stage runs it) against batched, and the ratability check."""
-    from schemas.extract import check_cases, check_ratable
+def measure_validation(extracts, cases: pl.DataFrame, framework: Framework, batch_size: int,
+                       per_inspection: bool = True) -> dict:
+    """Pandera per inspection (check_cases) against batched (check_cases_many), and the ratability check."""
+    from schemas.extract import check_cases, check_cases_many, check_ratable, check_ratable_many
 
     inputs = [(e.inspection_id, e.cases, e.cases_file, e.header_rows) for e in extracts]
-    per_inspection, problems = once(lambda: [check_cases(c, framework, i, f, h) for i, c, f, h in inputs])
     batched, batched_problems = once(lambda: [
-        check_cases_batched(inputs[k:k + batch_size], framework) for k in range(0, len(inputs), batch_size)])
+        check_cases_many(inputs[k:k + batch_size], framework) for k in range(0, len(inputs), batch_size)])
     merged = {}
     for part in batched_problems:
         merged.update(part)
-    assert [merged[i] for i, *_ in inputs] == problems, "batched Pandera disagrees with check_cases"
+    problems = [merged[i] for i, *_ in inputs]
+    whole_run, _ = once(lambda: check_cases_many(inputs, framework))
+    if not per_inspection:
+        return {"pandera_batched": batched, "pandera_one_call_for_the_run": whole_run,
+                "problems_found": sum(len(p) for p in problems)}
+    per_inspection_seconds, expected = once(lambda: [check_cases(c, framework, i, f, h) for i, c, f, h in inputs])
+    assert problems == expected, "check_cases_many disagrees with check_cases"
     ratable, _ = once(lambda: [check_ratable(c, framework, i, f) for i, c, f, _ in inputs])
     ids = [i for i, *_ in inputs]
+    files = {i: f for i, _, f, _ in inputs}
     ratable_batched, _ = once(lambda: [
-        unratable_batched(cases.filter(pl.col("inspection_id").is_in(ids[k:k + batch_size])), framework)
+        check_ratable_many(cases.filter(pl.col("inspection_id").is_in(ids[k:k + batch_size])), framework, files)
         for k in range(0, len(ids), batch_size)])
-    return {"pandera_per_inspection": per_inspection, "pandera_batched": batched,
-            "problems_found": sum(len(p) for p in problems),
+    return {"pandera_per_inspection": per_inspection_seconds, "pandera_batched": batched,
+            "pandera_one_call_for_the_run": whole_run, "problems_found": sum(len(p) for p in problems),
             "check_ratable_per_inspection": ratable, "check_ratable_batched": ratable_batched}
 
 
@@ -336,11 +310,16 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     meter = Meter()
     meter.wrap(stages, "read_extract", "ingest: read_extract")
     meter.wrap(stages, "write_frame", "ingest+validate+aggregate: write_frame (staging Parquet)")
-    meter.wrap(stages, "check_cases", "validate: Pandera check_cases")
-    meter.wrap(stages, "check_ratable", "validate: check_ratable")
+    for attribute, label in (("check_cases", "validate: Pandera check_cases (per inspection)"),
+                             ("check_cases_many", "validate: Pandera check_cases_many (per batch)"),
+                             ("check_ratable", "validate: check_ratable (per inspection)"),
+                             ("check_ratable_many", "validate: check_ratable_many (per batch)")):
+        if hasattr(stages, attribute):
+            meter.wrap(stages, attribute, label)
     meter.wrap(stages, "build_tables", "aggregate: build_tables")
     times: dict[str, float | None] = {}
     notes: dict[str, object] = {}
+    memory: dict[str, float] = {"start": rss_mb()}
     times["plan"], planned = once(lambda: planning.plan(config.landing, config.warehouse, config.frameworks_dir,
                                                         None, None, None, True, None))
     work = planning.batches(planned["process"], batch_size)
@@ -349,9 +328,12 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     w, fd = config.warehouse, config.frameworks_dir
     times["ingest"], _ = once(lambda: [stages.ingest(config.landing, w, s, ids, fd, None)
                                        for s, ids in zip(stagings, work)])
+    memory["ingest"] = rss_mb()
     times["validate"], _ = once(lambda: [stages.validate(w, s, fd) for s in stagings])
+    memory["validate"] = rss_mb()
     times["aggregate"], _ = once(lambda: [stages.aggregate(w, s, fd, config.suppression_threshold)
                                           for s in stagings])
+    memory["aggregate"] = rss_mb()
     missing = available("schemas.quality")
     if missing:
         times["check"], notes["check"] = None, missing
@@ -364,6 +346,7 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
             times["check"], _ = once(lambda: publishing.check(w, stagings, fd))
         else:  # one gate per batch
             times["check"], _ = once(lambda: [publishing.check(w, s, fd) for s in stagings])
+        memory["check"] = rss_mb()
     missing = missing or available("flows.render.html", "flows.render.spreadsheet")
     if missing:
         times["publish"] = times["finalize"] = None
@@ -374,22 +357,25 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
         from flows import publish as publishing
         from flows.render import html, spreadsheet
 
-        meter.wrap(spreadsheet, "spreadsheet_bytes", "publish: spreadsheet (gptables)")
+        meter.wrap(spreadsheet, "spreadsheet_bytes", "publish: spreadsheet")
         meter.wrap(html, "annexe_html", "publish: HTML annexe")
         meter.wrap(publishing, "stage_files", "publish: stage_files (Parquet partitions + files)")
         meter.wrap(publishing, "commit", "publish: commit (manifest swap + finish)")
+        meter.wrap(publishing, "render_files", "publish: render_files (spreadsheet + HTML)")
         started = dt.datetime.now(dt.UTC)
         times["publish"], _ = once(lambda: [publishing.publish(w, s, run_id, fd, config.publication)
                                             for s in stagings])
+        memory["publish"] = rss_mb()
         times["finalize"], outcomes = once(lambda: publishing.finalize(w, stagings, run_id, "backfill", started,
                                                                        config.publication))
+        memory["finalize"] = rss_mb()
         counts = defaultdict(int)
         for outcome in outcomes:
             counts[outcome["outcome"]] += 1
         notes["outcomes"] = dict(counts)
     measured = [t for t in times.values() if t is not None]
     return {"seconds": times, "total_measured": sum(measured), "notes": notes, "batches": len(work),
-            "inside": dict(meter.seconds), "calls": dict(meter.calls),
+            "inside": dict(meter.seconds), "calls": dict(meter.calls), "rss_mb_after_stage": memory,
             "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -441,20 +427,28 @@ def in_child(flag: str, landing: Path, warehouse: Path, batch_size: int, timeout
     return report
 
 
-def end_to_end(landing: Path, warehouse: Path, batch_size: int, timeout: float) -> dict:
+def end_to_end(landing: Path, warehouse: Path, batch_size: int, timeout: float, processes: bool = False) -> dict:
     """The Prefect backfill in a child process; wall time and peak memory of the child and its tree."""
-    return in_child("--e2e-child", landing, warehouse, batch_size, timeout)
+    return in_child("--e2e-child-processes" if processes else "--e2e-child", landing, warehouse, batch_size, timeout)
 
 
-def e2e_child(landing: str, warehouse: str, batch_size: int) -> None:
-    """Run the backfill flow over every inspection (in the child process) and print one JSON line."""
+def e2e_child(landing: str, warehouse: str, batch_size: int, processes: bool = False) -> None:
+    """Run the backfill flow over every inspection (in the child process) and print one JSON line.
+
+    With `processes`, the flow runs its tasks on Prefect's ProcessPoolTaskRunner (2 workers) instead of
+    its default ThreadPoolTaskRunner(max_workers=2).
+    """
     started = time.perf_counter()
     from flows import pipeline
 
     imported = time.perf_counter() - started
+    flow = pipeline.backfill
+    if processes:
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        flow = pipeline.backfill.with_options(task_runner=ProcessPoolTaskRunner(max_workers=2))
     start = time.perf_counter()
-    summary = pipeline.backfill(inspection_ids=None, force=True, landing=landing, warehouse=warehouse,
-                                batch_size=batch_size)
+    summary = flow(inspection_ids=None, force=True, landing=landing, warehouse=warehouse, batch_size=batch_size)
     flow_seconds = time.perf_counter() - start
     outcomes = defaultdict(int)
     for outcome in summary["outcomes"]:
@@ -493,14 +487,17 @@ def summarise(results: dict) -> dict:
             }
         v = entry.get("validation")
         if v and t:
-            summary["ratios"].setdefault(str(n), {}).update({
-                "pandera_per_inspection / build_tables": round(v["pandera_per_inspection"] / t["project_build_tables"], 3),
-                "pandera_batched / build_tables": round(v["pandera_batched"] / t["project_build_tables"], 3),
-                "pandera_per_inspection / build_tables_per_batch": round(
-                    v["pandera_per_inspection"] / t["project_build_tables_per_batch"], 3),
-                "pandera_batched / build_tables_per_batch": round(
-                    v["pandera_batched"] / t["project_build_tables_per_batch"], 3),
-            })
+            ratios = summary["ratios"].setdefault(str(n), {})
+            if "pandera_per_inspection" in v:
+                ratios["pandera_per_inspection / build_tables"] = round(
+                    v["pandera_per_inspection"] / t["project_build_tables"], 3)
+                ratios["pandera_per_inspection / build_tables_per_batch"] = round(
+                    v["pandera_per_inspection"] / t["project_build_tables_per_batch"], 3)
+            ratios["pandera_batched / build_tables"] = round(v["pandera_batched"] / t["project_build_tables"], 3)
+            ratios["pandera_batched / build_tables_per_batch"] = round(
+                v["pandera_batched"] / t["project_build_tables_per_batch"], 3)
+            ratios["pandera_one_call_for_the_run / build_tables"] = round(
+                v["pandera_one_call_for_the_run"] / t["project_build_tables"], 3)
         p = entry.get("pipeline")
         if p:
             total = p["total_measured"]
@@ -518,7 +515,8 @@ def summarise(results: dict) -> dict:
         if entry.get("ingest"):
             series["ingest.read_extract"][n] = entry["ingest"]["read_extract"]
         if entry.get("validation"):
-            series["validation.pandera_per_inspection"][n] = entry["validation"]["pandera_per_inspection"]
+            if "pandera_per_inspection" in entry["validation"]:
+                series["validation.pandera_per_inspection"][n] = entry["validation"]["pandera_per_inspection"]
             series["validation.pandera_batched"][n] = entry["validation"]["pandera_batched"]
         if entry.get("pipeline"):
             for stage, seconds in entry["pipeline"]["seconds"].items():
@@ -529,11 +527,14 @@ def summarise(results: dict) -> dict:
                 series[f"pipeline.inside.{label}"][n] = seconds
         if entry.get("end_to_end") and entry["end_to_end"].get("returncode") == 0:
             series["end_to_end.wall"][n] = entry["end_to_end"]["wall_seconds"]
+        if entry.get("end_to_end_processes") and entry["end_to_end_processes"].get("returncode") == 0:
+            series["end_to_end_processes.wall"][n] = entry["end_to_end_processes"]["wall_seconds"]
     for key, points in series.items():
         ns = sorted(points)
         summary["growth"][key] = {
             "ms_per_inspection": {str(n): round(1000 * points[n] / n, 3) for n in ns},
             "loglog_slope": slope(ns, [points[n] for n in ns]),
+            "linear_fit": linear_fit(ns, [points[n] for n in ns]),
         }
     # Targets.
     largest = str(sizes[-1]) if sizes else None
@@ -546,11 +547,16 @@ def summarise(results: dict) -> dict:
                 ratios.get("project_results / duckdb (best layout)"),
             "pandera_no_more_than_transforms (per inspection / build_tables <= 1.0)":
                 ratios.get("pandera_per_inspection / build_tables"),
+            "pandera_no_more_than_transforms, as the validate stage runs it (batched / build_tables per batch)":
+                ratios.get("pandera_batched / build_tables_per_batch"),
             "end_to_end_seconds (< 300 at 2000 x 100)": {str(n): round(r["wall_seconds"], 1) for n, r in e2e.items()},
             "end_to_end_peak_memory_mb (< 2048)": {str(n): round(max(r.get("peak_rss_tree_mb", 0),
                                                                     r.get("child_ru_maxrss_mb", 0)), 1)
                                                    for n, r in e2e.items()},
             "end_to_end_loglog_slope (1.0 = linear)": summary["growth"].get("end_to_end.wall", {}).get("loglog_slope"),
+            "end_to_end_process_pool_seconds": {
+                str(n): round(results["sizes"][str(n)]["end_to_end_processes"]["wall_seconds"], 1)
+                for n in sizes if (results["sizes"][str(n)].get("end_to_end_processes") or {}).get("returncode") == 0},
         }
     return summary
 
@@ -593,6 +599,13 @@ def print_summary(results: dict, summary: dict) -> None:
                 f"child ru_maxrss {e.get('child_ru_maxrss_mb', float('nan')):.0f} MB, outcomes {e.get('outcomes')}\n")
             if e.get("stderr_tail"):
                 out("  stderr: " + e["stderr_tail"][-800:] + "\n")
+        if entry.get("end_to_end_processes"):
+            e = entry["end_to_end_processes"]
+            out(f"  end to end (process pool):     {e['wall_seconds']:.1f}s wall, rc {e['returncode']}, "
+                f"flow {e.get('flow_seconds', float('nan')):.1f}s, peak tree RSS {e['peak_rss_tree_mb']:.0f} MB, "
+                f"outcomes {e.get('outcomes')}\n")
+            if e.get("stderr_tail"):
+                out("  stderr: " + e["stderr_tail"][-800:] + "\n")
     out("\n=== ratios ===\n")
     for n, ratios in sorted(summary["ratios"].items(), key=lambda kv: int(kv[0])):
         out(f"N={n}: " + ", ".join(f"{k} {v}" for k, v in ratios.items()) + "\n")
@@ -621,15 +634,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where landing zones and warehouses go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     parser.add_argument("--e2e-timeout", type=float, default=1800.0, help="seconds before an end-to-end run is killed")
+    parser.add_argument("--skip-per-inspection", action="store_true",
+                        help="skip the slow per-inspection Pandera and ratability timings (batched ones still run)")
     parser.add_argument("--out", default=str(PROJECT / "benchmarks" / "results.json"))
+    parser.add_argument("--e2e-processes-sizes", type=int, nargs="*", default=[],
+                        help="sizes at which to run the backfill again on the project's process pool task runner")
     parser.add_argument("--e2e-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--e2e-child-processes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stages-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--landing", help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.e2e_child:
-        e2e_child(args.landing, args.warehouse, args.batch_size)
+    if args.e2e_child or args.e2e_child_processes:
+        e2e_child(args.landing, args.warehouse, args.batch_size, processes=args.e2e_child_processes)
         return 0
     if args.stages_child:
         staged_child(args.landing, args.warehouse, args.batch_size)
@@ -677,7 +695,8 @@ def main(argv: list[str] | None = None) -> int:
             entry["transforms"] = measure_transforms(cases, manifests, organisational, framework, threshold,
                                                      args.repeats, workdir, args.batch_size)
             print(f"  validation ...", flush=True)
-            entry["validation"] = measure_validation(extracts, cases, framework, args.batch_size)
+            entry["validation"] = measure_validation(extracts, cases, framework, args.batch_size,
+                                                     per_inspection=not args.skip_per_inspection)
             del extracts, cases, manifests, organisational
             gc.collect()
             if n in pipeline_sizes:
@@ -701,6 +720,11 @@ def main(argv: list[str] | None = None) -> int:
                     warehouse = workdir / f"warehouse-e2e-{n}"
                     entry["end_to_end"] = end_to_end(landing, warehouse, args.batch_size, args.e2e_timeout)
                     shutil.rmtree(warehouse, ignore_errors=True)
+                    if n in set(args.e2e_processes_sizes):
+                        print(f"  end to end (Prefect backfill, process pool) ...", flush=True)
+                        entry["end_to_end_processes"] = end_to_end(landing, warehouse, args.batch_size,
+                                                                   args.e2e_timeout, processes=True)
+                        shutil.rmtree(warehouse, ignore_errors=True)
             shutil.rmtree(landing, ignore_errors=True) if not args.keep else None
             summary = summarise(results)
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)

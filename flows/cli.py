@@ -204,6 +204,18 @@ def open_(inspection: Annotated[str, typer.Argument(help="Inspection id.")], war
 
 
 @app.command()
+def synth(directory: Annotated[Path, typer.Argument(help="Landing zone to write (created if absent).")],
+          inspections: Annotated[int, typer.Option(help="How many inspections.")] = 100,
+          cases: Annotated[int, typer.Option(help="Cases per inspection.")] = 100,
+          seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 0) -> None:
+    """Write a seeded synthetic landing zone in extract contract v1 (for benchmarks and rehearsals)."""
+    from benchmarks.synth import synthesise
+
+    ids = synthesise(directory, inspections, cases, seed=seed)
+    console.print(f"{len(ids)} inspections of {cases} cases written to {directory}")
+
+
+@app.command()
 def serve() -> None:
     """Serve the nightly and backfill deployments from this process (needs a Prefect server)."""
     from deployments.serve import serve_all

@@ -10,11 +10,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from benchmarks.peers import duckdb_results, normalise, pandas_results, project_results
-from benchmarks.run import check_cases_batched, unratable_batched
 from benchmarks.synth import synthesise, synthetic_data
 from flows.landing import discover, read_extract
 from flows.stages import check_extract, framework_loader
-from schemas.extract import check_cases, check_ratable
+from schemas.extract import check_cases, check_cases_many, check_ratable, check_ratable_many
 from transforms.framework import FRAMEWORKS_DIR, Framework, framework_path, load_framework, parse_framework
 
 INSPECTIONS, CASES = 20, 30
@@ -173,7 +172,7 @@ def test_generated_answers_are_realistic():
     assert starts.min().year == 2023 and starts.max().year == 2026
 
 
-def test_batched_pandera_finds_exactly_what_check_cases_finds():
+def test_check_cases_many_finds_exactly_what_check_cases_finds():
     framework = load_framework("probation-pdu-2023")
     data = synthetic_data(12, 15, seed=2)
     frames = {i: data.cases.filter(pl.col("inspection_id") == i).drop("inspection_id") for i in data.inspection_ids}
@@ -193,10 +192,10 @@ def test_batched_pandera_finds_exactly_what_check_cases_finds():
     extracts = [(i, frames[i], f"{i}/cases.csv", 1) for i in ids]
     expected = {i: check_cases(c, framework, i, f, h) for i, c, f, h in extracts}
     assert [i for i in ids if expected[i]] == ids[1:8]
-    assert check_cases_batched(extracts, framework) == expected
+    assert check_cases_many(extracts, framework) == expected
 
 
-def test_batched_ratability_matches_check_ratable():
+def test_check_ratable_many_matches_check_ratable():
     framework = load_framework("probation-pdu-2023")
     data = synthetic_data(6, 10, seed=1)
     cases = data.cases.with_columns(
@@ -206,4 +205,8 @@ def test_batched_ratability_matches_check_ratable():
                       for p in check_ratable(cases.filter(pl.col("inspection_id") == i).drop("inspection_id"),
                                              framework, i, "f")]
     assert per_inspection == [(data.inspection_ids[2], "P2.4")]
-    assert unratable_batched(cases, framework).rows() == per_inspection
+    many = check_ratable_many(cases, framework, {i: "f" for i in data.inspection_ids})
+    assert [(i, p["column"]) for i, found in many.items() for p in found] == per_inspection
+    assert many[data.inspection_ids[2]] == check_ratable(
+        cases.filter(pl.col("inspection_id") == data.inspection_ids[2]).drop("inspection_id"), framework,
+        data.inspection_ids[2], "f")

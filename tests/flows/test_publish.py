@@ -140,7 +140,16 @@ def test_status_shows_what_is_published_and_what_is_quarantined_and_why(broken_r
 
 
 def test_every_command_has_help():
-    for command in ("run", "backfill", "validate", "status", "open", "serve"):
+    for command in ("run", "backfill", "validate", "status", "open", "serve", "synth"):
         result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, command
         assert "Usage" in result.output
+
+
+def test_synth_writes_a_landing_zone_that_validates(tmp_path):
+    result = CliRunner().invoke(app, ["synth", str(tmp_path / "landing"), "--inspections", "2", "--cases", "12"])
+    assert result.exit_code == 0, result.output
+    folders = sorted(p for p in (tmp_path / "landing").iterdir())
+    assert len(folders) == 2
+    checked = CliRunner().invoke(app, ["validate", str(folders[0])], env={"COLUMNS": "200"})
+    assert checked.exit_code == 0 and "valid (12 cases" in checked.output
