@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import re
 import struct
-import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from flows.config import DEFAULT_PUBLICATION
 from flows.render.html import annexe_html, index_html
 from tests.sample_tables import sample_tables
 
@@ -29,16 +27,6 @@ REPORT_RATINGS = {
     "P1.1": "Good", "P1.2": "Requires improvement", "P1.3": "Requires improvement",
     "P2.1": "Inadequate", "P2.2": "Inadequate", "P2.3": "Inadequate", "P2.4": "Inadequate",
 }
-
-
-@pytest.fixture(scope="module")
-def publication() -> dict:
-    return tomllib.loads(Path(DEFAULT_PUBLICATION).read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def dyfed():
-    return sample_tables("dyfed-powys-2025")
 
 
 @pytest.fixture(scope="module")

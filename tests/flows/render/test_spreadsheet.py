@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
 
-from flows.config import DEFAULT_PUBLICATION
 from flows.render.common import category_label, dimension_label
 from flows.render.spreadsheet import spreadsheet_bytes
 from tests.sample_tables import sample_tables
@@ -30,16 +28,6 @@ REPORT_RATINGS = {
 }
 KQ_SHEETS = {"P2.1": "P2.1_Assessment", "P2.2": "P2.2_Planning", "P2.3": "P2.3_Implementation", "P2.4": "P2.4_Reviewing"}
 MEASURES = {"yes": "Yes", "no": "No", "not_applicable": "N/A", "relevant_cases": "Relevant cases"}
-
-
-@pytest.fixture(scope="module")
-def publication() -> dict:
-    return tomllib.loads(Path(DEFAULT_PUBLICATION).read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def dyfed():
-    return sample_tables("dyfed-powys-2025")
 
 
 @pytest.fixture(scope="module")
