@@ -18,14 +18,20 @@ pipeline     (--pipeline-sizes, once, fresh warehouse)
     the stage functions of flows/stages.py and flows/publish.py over batches of --batch-size, in the
     order run_pipeline runs them but without Prefect: plan, ingest, validate, aggregate, check, publish,
     finalize. Stages whose code has not landed (renderers, quality gate) are reported as unavailable.
+    Runs in a fresh child process; also times the functions inside the stages where the time goes
+    (Pandera, build_tables, the renderers, the manifest commit) and the memory after each stage.
 end to end   (--e2e-sizes, once, fresh warehouse, one subprocess per run)
     flows.pipeline.backfill(inspection_ids=None, force=True, ...) through Prefect; wall time, the time
     inside the flow, and peak memory (ru_maxrss of the child, and the peak summed RSS of its process
-    tree sampled with psutil, which includes Prefect's ephemeral API server).
+    tree sampled with psutil, which includes Prefect's ephemeral API server). --e2e-processes-sizes runs
+    it again on Prefect's ProcessPoolTaskRunner(max_workers=2) instead of the flow's thread pool.
 
 Then prints ratios (project / DuckDB, project / pandas), each stage's share of the pipeline, and growth
-(time per inspection at each N, and the log-log slope of time against N: 1.0 is linear) and writes every
-figure to --out as JSON. Not part of the default test run.
+(time per inspection at each N, the log-log slope of time against N, 1.0 being linear, and a linear fit
+seconds = fixed + ms per inspection x N) and writes every figure to --out as JSON. Not part of the
+default test run. --skip-per-inspection leaves out the slow per-inspection Pandera timing.
+
+Prefect runs offline with its home in .prefect/benchmarks (set before Prefect is imported).
 """
 
 from __future__ import annotations
@@ -73,9 +79,6 @@ import polars as pl  # noqa: E402
 from benchmarks.peers import duckdb_connection, duckdb_results, normalise, pandas_results, project_results  # noqa: E402
 from benchmarks.synth import synthesise  # noqa: E402
 from transforms.framework import Framework, load_framework  # noqa: E402
-
-STAGES = ("plan", "ingest", "validate", "aggregate", "check", "publish", "finalize")
-
 
 # ---------------------------------------------------------------------------------------------
 # Timing helpers
@@ -725,7 +728,8 @@ def main(argv: list[str] | None = None) -> int:
                         entry["end_to_end_processes"] = end_to_end(landing, warehouse, args.batch_size,
                                                                    args.e2e_timeout, processes=True)
                         shutil.rmtree(warehouse, ignore_errors=True)
-            shutil.rmtree(landing, ignore_errors=True) if not args.keep else None
+            if not args.keep:
+                shutil.rmtree(landing, ignore_errors=True)
             summary = summarise(results)
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(json.dumps({**results, "summary": summary}, indent=2, default=str) + "\n")
