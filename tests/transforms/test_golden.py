@@ -10,22 +10,21 @@ from polars.testing import assert_frame_equal
 
 from flows.config import PROJECT
 from tests.conftest import SAMPLES
+from tests.report import REPORT_PERCENTAGES, REPORT_RATINGS
 from tests.sample_tables import sample_tables
 
 # The "Ratings" box and the four key-question tables of the published report (methodology.md section 4).
 DYFED_RATINGS = pl.DataFrame(
     {
-        "standard_id": ["P1.1", "P1.2", "P1.3", "P2.1", "P2.2", "P2.3", "P2.4"],
+        "standard_id": list(REPORT_RATINGS),
         "standard_name": ["Leadership", "Staffing", "Services", "Assessment", "Planning",
                           "Implementation and delivery", "Reviewing"],
-        "rating": ["Good", "Requires improvement", "Requires improvement", "Inadequate", "Inadequate",
-                   "Inadequate", "Inadequate"],
+        "rating": list(REPORT_RATINGS.values()),
     }
 )
 DYFED_PERCENTAGES = pl.DataFrame(
     {
-        "question_id": ["P2.1.1", "P2.1.2", "P2.1.3", "P2.2.1", "P2.2.2", "P2.2.3",
-                        "P2.3.1", "P2.3.2", "P2.3.3", "P2.4.1", "P2.4.2", "P2.4.3"],
+        "question_id": list(REPORT_PERCENTAGES),
         "question_text": [
             "Does assessment focus sufficiently on engaging the person on probation?",
             "Does assessment focus sufficiently on the factors linked to offending and desistance?",
@@ -40,7 +39,7 @@ DYFED_PERCENTAGES = pl.DataFrame(
             "Does reviewing focus sufficiently on supporting desistance?",
             "Does reviewing focus sufficiently on keeping other people safe?",
         ],
-        "published_percentage": [82, 80, 38, 78, 91, 47, 84, 47, 36, 79, 61, 43],
+        "published_percentage": list(REPORT_PERCENTAGES.values()),
     }
 )
 

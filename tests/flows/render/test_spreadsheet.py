@@ -10,22 +10,12 @@ import pytest
 
 from flows.render.common import category_label, dimension_label
 from flows.render.spreadsheet import spreadsheet_bytes
+from tests.report import REPORT_PERCENTAGES, REPORT_RATINGS
 from tests.sample_tables import sample_tables
 from transforms.framework import RATINGS
 
 SAMPLES = ["dyfed-powys-2025", "north-shire-2025", "east-vale-2024", "south-moor-2025", "band-edges-2025"]
 
-# Published in the Dyfed Powys report (methodology.md section 4): percentage Yes of every key question.
-REPORT_PERCENTAGES = {
-    "P2.1.1": 82, "P2.1.2": 80, "P2.1.3": 38,
-    "P2.2.1": 78, "P2.2.2": 91, "P2.2.3": 47,
-    "P2.3.1": 84, "P2.3.2": 47, "P2.3.3": 36,
-    "P2.4.1": 79, "P2.4.2": 61, "P2.4.3": 43,
-}
-REPORT_RATINGS = {
-    "P1.1": "Good", "P1.2": "Requires improvement", "P1.3": "Requires improvement",
-    "P2.1": "Inadequate", "P2.2": "Inadequate", "P2.3": "Inadequate", "P2.4": "Inadequate",
-}
 KQ_SHEETS = {"P2.1": "P2.1_Assessment", "P2.2": "P2.2_Planning", "P2.3": "P2.3_Implementation", "P2.4": "P2.4_Reviewing"}
 MEASURES = {"yes": "Yes", "no": "No", "not_applicable": "N/A", "relevant_cases": "Relevant cases"}
 
