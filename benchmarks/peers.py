@@ -30,17 +30,47 @@ from transforms.ratings import inspection_summaries, standard_ratings
 from transforms.results import key_question_results
 
 ANSWERS = (("yes", 0), ("no", 1), ("not_applicable", 2))  # measure and index into framework.answers
-KQ_COLUMNS = ("inspection_id", "standard_id", "question_id", "question_text", "yes", "no", "not_applicable",
-              "relevant_cases", "percentage", "published_percentage")
+KQ_COLUMNS = (
+    "inspection_id",
+    "standard_id",
+    "question_id",
+    "question_text",
+    "yes",
+    "no",
+    "not_applicable",
+    "relevant_cases",
+    "percentage",
+    "published_percentage",
+)
 RATING_COLUMNS = ("inspection_id", "standard_id", "standard_name", "rating", "points", "lowest_question_id")
 SCORE_COLUMNS = ("inspection_id", "cases", "score", "max_score", "overall_rating")
-KQ_SCHEMA = {"inspection_id": pl.String, "standard_id": pl.String, "question_id": pl.String,
-             "question_text": pl.String, "yes": pl.Int64, "no": pl.Int64, "not_applicable": pl.Int64,
-             "relevant_cases": pl.Int64, "percentage": pl.Float64, "published_percentage": pl.Int64}
-RATING_SCHEMA = {"inspection_id": pl.String, "standard_id": pl.String, "standard_name": pl.String,
-                 "rating": pl.String, "points": pl.Int64, "lowest_question_id": pl.String}
-SCORE_SCHEMA = {"inspection_id": pl.String, "cases": pl.Int64, "score": pl.Int64, "max_score": pl.Int64,
-                "overall_rating": pl.String}
+KQ_SCHEMA = {
+    "inspection_id": pl.String,
+    "standard_id": pl.String,
+    "question_id": pl.String,
+    "question_text": pl.String,
+    "yes": pl.Int64,
+    "no": pl.Int64,
+    "not_applicable": pl.Int64,
+    "relevant_cases": pl.Int64,
+    "percentage": pl.Float64,
+    "published_percentage": pl.Int64,
+}
+RATING_SCHEMA = {
+    "inspection_id": pl.String,
+    "standard_id": pl.String,
+    "standard_name": pl.String,
+    "rating": pl.String,
+    "points": pl.Int64,
+    "lowest_question_id": pl.String,
+}
+SCORE_SCHEMA = {
+    "inspection_id": pl.String,
+    "cases": pl.Int64,
+    "score": pl.Int64,
+    "max_score": pl.Int64,
+    "overall_rating": pl.String,
+}
 
 Results = dict[str, pl.DataFrame]
 
@@ -49,20 +79,26 @@ Results = dict[str, pl.DataFrame]
 # The project (for like-for-like timing: the same three outputs, from the same inputs)
 # ---------------------------------------------------------------------------------------------
 
+
 def project_results(cases: pl.DataFrame, organisational: pl.DataFrame, framework: Framework) -> Results:
     """The project's own key-question results, standard ratings and scores (transforms/, unchanged)."""
     results = key_question_results(cases, framework)
     ratings = standard_ratings(results, organisational, framework)
-    manifests = cases.select("inspection_id").unique().with_columns(
-        framework=pl.lit(framework.id), pdu=pl.lit(""), region=pl.lit(""), fieldwork_start=pl.lit(None, pl.Date))
+    manifests = (
+        cases.select("inspection_id")
+        .unique()
+        .with_columns(
+            framework=pl.lit(framework.id), pdu=pl.lit(""), region=pl.lit(""), fieldwork_start=pl.lit(None, pl.Date)
+        )
+    )
     summaries = inspection_summaries(manifests, cases, ratings, framework)
-    return {"key_question_results": results, "standard_ratings": ratings,
-            "scores": summaries.select(SCORE_COLUMNS)}
+    return {"key_question_results": results, "standard_ratings": ratings, "scores": summaries.select(SCORE_COLUMNS)}
 
 
 # ---------------------------------------------------------------------------------------------
 # DuckDB
 # ---------------------------------------------------------------------------------------------
+
 
 def _q(identifier: str) -> str:
     """A quoted SQL identifier."""
@@ -88,8 +124,10 @@ def _band_case(bands: pl.DataFrame, basis: str, value: str) -> str:
 
 
 def _score_case(bands: pl.DataFrame) -> str:
-    arms = [f"WHEN score >= {int(b['min'])} THEN {_s(b['rating'])}"
-            for b in bands.sort("min", descending=True).iter_rows(named=True)]
+    arms = [
+        f"WHEN score >= {int(b['min'])} THEN {_s(b['rating'])}"
+        for b in bands.sort("min", descending=True).iter_rows(named=True)
+    ]
     return f"CASE {' '.join(arms)} END"
 
 
@@ -101,13 +139,14 @@ def _counts_sql(framework: Framework, source: str, layout: str) -> str:
         # One pass over the wide table with filtered counts, then unnest the small result to long form.
         counts = ",\n      ".join(
             f"count(*) FILTER (WHERE {_q(qid)} = {_s(labels[i])}) AS {_q(f'{qid}|{name}')}"
-            for qid in qids for name, i in ANSWERS
+            for qid in qids
+            for name, i in ANSWERS
         )
         lists = ",\n    ".join(
             f"unnest([{', '.join(_q(f'{qid}|{name}') for qid in qids)}]) AS {name}" for name, _ in ANSWERS
         )
         return f"""
-  SELECT inspection_id, unnest([{', '.join(_s(qid) for qid in qids)}]) AS question_id,
+  SELECT inspection_id, unnest([{", ".join(_s(qid) for qid in qids)}]) AS question_id,
     {lists}
   FROM (SELECT inspection_id,
       {counts}
@@ -116,15 +155,16 @@ def _counts_sql(framework: Framework, source: str, layout: str) -> str:
         # The project's shape: unpivot every answer, then group (inspection, question).
         return f"""
   SELECT inspection_id, question_id,
-    {', '.join(f'count(*) FILTER (WHERE answer = {_s(labels[i])}) AS {name}' for name, i in ANSWERS)}
-  FROM (UNPIVOT (SELECT inspection_id, {', '.join(_q(q) for q in qids)} FROM {source})
-        ON {', '.join(_q(q) for q in qids)} INTO NAME question_id VALUE answer)
+    {", ".join(f"count(*) FILTER (WHERE answer = {_s(labels[i])}) AS {name}" for name, i in ANSWERS)}
+  FROM (UNPIVOT (SELECT inspection_id, {", ".join(_q(q) for q in qids)} FROM {source})
+        ON {", ".join(_q(q) for q in qids)} INTO NAME question_id VALUE answer)
   GROUP BY inspection_id, question_id"""
     raise ValueError(f"layout must be 'wide' or 'long', not {layout!r}")
 
 
-def duckdb_sql(framework: Framework, source: str = "cases", organisational: str = "organisational",
-               layout: str = "wide") -> dict[str, str]:
+def duckdb_sql(
+    framework: Framework, source: str = "cases", organisational: str = "organisational", layout: str = "wide"
+) -> dict[str, str]:
     """The three queries, over a cases relation and a judged-ratings relation (and the framework tables)."""
     basis = framework.banding_basis
     key_questions = f"""
@@ -139,8 +179,8 @@ ORDER BY c.inspection_id, k.question_order"""
     ratings = f"""
 WITH rated AS (
   SELECT r.*, k.question_order,
-    {_band_case(framework.rating_bands, basis, 'rating')} AS rating,
-    {_band_case(framework.rating_bands, basis, 'points')} AS points
+    {_band_case(framework.rating_bands, basis, "rating")} AS rating,
+    {_band_case(framework.rating_bands, basis, "points")} AS points
   FROM kq r JOIN fw_key_questions k USING (question_id)
   WHERE relevant_cases > 0
 ), lowest AS (
@@ -172,9 +212,13 @@ def duckdb_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def duckdb_results(cases: pa.Table | pl.DataFrame | str, organisational: pa.Table | pl.DataFrame,
-                   framework: Framework, layout: str = "wide",
-                   connection: duckdb.DuckDBPyConnection | None = None) -> Results:
+def duckdb_results(
+    cases: pa.Table | pl.DataFrame | str,
+    organisational: pa.Table | pl.DataFrame,
+    framework: Framework,
+    layout: str = "wide",
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> Results:
     """Results computed by DuckDB SQL; `cases` is an Arrow table, a polars frame or a Parquet file path."""
     con = connection or duckdb_connection()
     if isinstance(cases, str):
@@ -194,8 +238,7 @@ def duckdb_results(cases: pa.Table | pl.DataFrame | str, organisational: pa.Tabl
         con.register("ratings", ratings)
         scores = con.sql(sql["scores"]).to_arrow_table()
     finally:
-        for name in ("cases", "organisational", "fw_key_questions", "fw_standards", "fw_rating_bands", "kq",
-                     "ratings"):
+        for name in ("cases", "organisational", "fw_key_questions", "fw_standards", "fw_rating_bands", "kq", "ratings"):
             try:
                 con.unregister(name)
             except Exception:  # not registered (e.g. cases read from Parquet)
@@ -213,8 +256,10 @@ def duckdb_results(cases: pa.Table | pl.DataFrame | str, organisational: pa.Tabl
 # pandas
 # ---------------------------------------------------------------------------------------------
 
-def _band_pandas(published: pd.Series, yes: pd.Series, relevant: pd.Series, bands: pl.DataFrame, basis: str,
-                 value: str) -> np.ndarray:
+
+def _band_pandas(
+    published: pd.Series, yes: pd.Series, relevant: pd.Series, bands: pl.DataFrame, basis: str, value: str
+) -> np.ndarray:
     ordered = bands.sort("min", descending=True)
     if basis == "published":
         conditions = [published.to_numpy(dtype="int64") >= int(m) for m in ordered["min"]]
@@ -229,10 +274,7 @@ def pandas_results(cases: pd.DataFrame, organisational: pd.DataFrame, framework:
     qids = framework.question_ids
     answers = cases[qids]
     key = cases["inspection_id"]
-    counts = {
-        name: answers.eq(framework.answers[i]).groupby(key, sort=True).sum().stack()
-        for name, i in ANSWERS
-    }
+    counts = {name: answers.eq(framework.answers[i]).groupby(key, sort=True).sum().stack() for name, i in ANSWERS}
     kq = pd.DataFrame(counts).rename_axis(["inspection_id", "question_id"]).reset_index()
     for name, _ in ANSWERS:
         kq[name] = kq[name].astype("int64")
@@ -247,8 +289,13 @@ def pandas_results(cases: pd.DataFrame, organisational: pd.DataFrame, framework:
     kq = kq.sort_values(["inspection_id", "question_order"], kind="stable", ignore_index=True)
 
     rated = kq[kq["relevant_cases"] > 0].copy()
-    args = (rated["published_percentage"], rated["yes"], rated["relevant_cases"], framework.rating_bands,
-            framework.banding_basis)
+    args = (
+        rated["published_percentage"],
+        rated["yes"],
+        rated["relevant_cases"],
+        framework.rating_bands,
+        framework.banding_basis,
+    )
     rated["rating"] = _band_pandas(*args, "rating")
     rated["points"] = _band_pandas(*args, "points").astype("int64")
     lowest = (
@@ -272,7 +319,8 @@ def pandas_results(cases: pd.DataFrame, organisational: pd.DataFrame, framework:
     scores["max_score"] = framework.max_score
     ordered = framework.overall_bands.sort("min", descending=True)
     scores["overall_rating"] = np.select(
-        [scores["score"].to_numpy() >= int(m) for m in ordered["min"]], ordered["rating"].to_list(), default=None)
+        [scores["score"].to_numpy() >= int(m) for m in ordered["min"]], ordered["rating"].to_list(), default=None
+    )
     return {
         "key_question_results": _conform(pl.from_pandas(kq[list(KQ_COLUMNS)], nan_to_null=True), KQ_SCHEMA),
         "standard_ratings": _conform(pl.from_pandas(ratings[list(RATING_COLUMNS)]), RATING_SCHEMA),
@@ -284,14 +332,18 @@ def pandas_results(cases: pd.DataFrame, organisational: pd.DataFrame, framework:
 # Shared
 # ---------------------------------------------------------------------------------------------
 
+
 def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
 
 
 def normalise(results: Results) -> Results:
     """Results in one canonical order and set of types, for comparison across engines."""
-    keys = {"key_question_results": ["inspection_id", "question_id"],
-            "standard_ratings": ["inspection_id", "standard_id"], "scores": ["inspection_id"]}
+    keys = {
+        "key_question_results": ["inspection_id", "question_id"],
+        "standard_ratings": ["inspection_id", "standard_id"],
+        "scores": ["inspection_id"],
+    }
     schemas = {"key_question_results": KQ_SCHEMA, "standard_ratings": RATING_SCHEMA, "scores": SCORE_SCHEMA}
     return {name: _conform(results[name], schemas[name]).sort(keys[name]) for name in keys}
 

@@ -3,7 +3,7 @@
     cd /work/main && uv run python -m benchmarks.run --sizes 250 500 1000 2000 --cases 100 \\
         --out benchmarks/results.json
 
-For each N in --sizes, on one synthetic landing zone of N inspections x --cases cases (benchmarks/synth.py):
+For each N in --sizes, on one synthetic landing zone of N inspections x --cases cases (flows/synth.py):
 
 transforms   (best of --repeats, all inspections in one call, in memory)
     project build_tables (every published table); project key_question_results alone; project
@@ -15,7 +15,7 @@ ingest / validation (once)
     validate stage ran it, and batched (schemas.extract.check_cases_many: one Pandera call per batch, the
     per-inspection check only for inspections that fail); check_ratable per inspection and batched.
 pipeline     (--pipeline-sizes, once, fresh warehouse)
-    the stage functions of flows/stages.py and flows/publish.py over batches of --batch-size, in the
+    the stage functions of flows/stages/ over batches of --batch-size, in the
     order run_pipeline runs them but without Prefect: plan, ingest, validate, aggregate, check, publish,
     finalize. Stages whose code has not landed (renderers, quality gate) are reported as unavailable.
     Runs in a fresh child process; also times the functions inside the stages where the time goes
@@ -77,12 +77,13 @@ prefect_environment()
 import polars as pl  # noqa: E402
 
 from benchmarks.peers import duckdb_connection, duckdb_results, normalise, pandas_results, project_results  # noqa: E402
-from benchmarks.synth import synthesise  # noqa: E402
+from flows.synth import synthesise  # noqa: E402
 from transforms.framework import Framework, load_framework  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # Timing helpers
 # ---------------------------------------------------------------------------------------------
+
 
 def best_of(function: Callable[[], object], repeats: int) -> float:
     """Best wall time of `repeats` calls, in seconds."""
@@ -123,7 +124,7 @@ def available(*modules: str) -> str | None:
 
 def slope(sizes: list[int], seconds: list[float]) -> float | None:
     """Least-squares slope of log(time) against log(N): 1.0 means time grows linearly with N."""
-    points = [(math.log(n), math.log(t)) for n, t in zip(sizes, seconds) if t and t > 0]
+    points = [(math.log(n), math.log(t)) for n, t in zip(sizes, seconds, strict=True) if t and t > 0]
     if len(points) < 2:
         return None
     mx = sum(x for x, _ in points) / len(points)
@@ -140,9 +141,9 @@ def linear_fit(sizes: list[int], seconds: list[float]) -> dict | None:
     sxx = sum((x - mx) ** 2 for x in sizes)
     if not sxx:
         return None
-    b = sum((x - mx) * (y - my) for x, y in zip(sizes, seconds)) / sxx
+    b = sum((x - mx) * (y - my) for x, y in zip(sizes, seconds, strict=True)) / sxx
     a = my - b * mx
-    worst = max(abs(a + b * x - y) / y for x, y in zip(sizes, seconds) if y)
+    worst = max(abs(a + b * x - y) / y for x, y in zip(sizes, seconds, strict=True) if y)
     return {"fixed_seconds": round(a, 3), "ms_per_inspection": round(1000 * b, 3), "worst_miss": round(worst, 3)}
 
 
@@ -150,30 +151,57 @@ def linear_fit(sizes: list[int], seconds: list[float]) -> dict | None:
 # The measurements
 # ---------------------------------------------------------------------------------------------
 
+
 def read_landing(landing: Path, ids: list[str], framework: Framework):
     """The project's ingest read (read_extract) of every inspection, and the combined validated inputs."""
-    from flows.landing import read_extract
+    from flows.store.landing import read_extract
 
     extracts = [read_extract(str(landing), inspection_id) for inspection_id in ids]
     parts, manifests, organisational = [], [], []
     for extract in extracts:
-        columns = ["case_id", *framework.case_characteristics, *framework.question_ids,
-                   *[p for p in framework.prompt_ids if p in extract.cases.columns]]
+        columns = [
+            "case_id",
+            *framework.case_characteristics,
+            *framework.question_ids,
+            *[p for p in framework.prompt_ids if p in extract.cases.columns],
+        ]
         parts.append(extract.cases.select(columns).with_columns(inspection_id=pl.lit(extract.inspection_id)))
         m = extract.manifest
-        manifests.append({"inspection_id": extract.inspection_id, "framework": framework.id, "pdu": m["pdu"],
-                          "region": m["region"], "fieldwork_start": m["fieldwork_start"],
-                          "fingerprint": extract.fingerprint})
-        organisational += [{"inspection_id": extract.inspection_id, "standard_id": s, "rating": r}
-                           for s, r in m["organisational_ratings"].items()]
+        manifests.append(
+            {
+                "inspection_id": extract.inspection_id,
+                "framework": framework.id,
+                "pdu": m["pdu"],
+                "region": m["region"],
+                "fieldwork_start": m["fieldwork_start"],
+                "fingerprint": extract.fingerprint,
+            }
+        )
+        organisational += [
+            {"inspection_id": extract.inspection_id, "standard_id": s, "rating": r}
+            for s, r in m["organisational_ratings"].items()
+        ]
     cases = pl.concat(parts, how="diagonal")
-    return (extracts, cases, pl.DataFrame(manifests),
-            pl.DataFrame(organisational, schema={"inspection_id": pl.String, "standard_id": pl.String,
-                                                 "rating": pl.String}))
+    return (
+        extracts,
+        cases,
+        pl.DataFrame(manifests),
+        pl.DataFrame(
+            organisational, schema={"inspection_id": pl.String, "standard_id": pl.String, "rating": pl.String}
+        ),
+    )
 
 
-def measure_transforms(cases: pl.DataFrame, manifests: pl.DataFrame, organisational: pl.DataFrame,
-                       framework: Framework, threshold: int, repeats: int, workdir: Path, batch_size: int) -> dict:
+def measure_transforms(
+    cases: pl.DataFrame,
+    manifests: pl.DataFrame,
+    organisational: pl.DataFrame,
+    framework: Framework,
+    threshold: int,
+    repeats: int,
+    workdir: Path,
+    batch_size: int,
+) -> dict:
     """Project transforms vs DuckDB vs pandas on the same in-memory cases (and the same Parquet file)."""
     from polars.testing import assert_frame_equal
 
@@ -200,32 +228,42 @@ def measure_transforms(cases: pl.DataFrame, manifests: pl.DataFrame, organisatio
 
     times = {
         "project_build_tables": best_of(
-            lambda: build_tables(cases, manifests, organisational, framework, threshold), repeats),
+            lambda: build_tables(cases, manifests, organisational, framework, threshold), repeats
+        ),
         "project_key_question_results": best_of(lambda: key_question_results(cases, framework), repeats),
         "project_results": best_of(lambda: project_results(cases, organisational, framework), repeats),
         "duckdb": best_of(lambda: duckdb_results(arrow, organisational_arrow, framework, "wide", connection), repeats),
         "duckdb_long": best_of(
-            lambda: duckdb_results(arrow, organisational_arrow, framework, "long", connection), repeats),
+            lambda: duckdb_results(arrow, organisational_arrow, framework, "long", connection), repeats
+        ),
         "pandas": best_of(lambda: pandas_results(cases_pandas, organisational_pandas, framework), repeats),
         # From the same combined Parquet file (read included).
         "project_results_from_parquet": best_of(
-            lambda: project_results(pl.read_parquet(parquet), organisational, framework), repeats),
+            lambda: project_results(pl.read_parquet(parquet), organisational, framework), repeats
+        ),
         "duckdb_from_parquet": best_of(
-            lambda: duckdb_results(str(parquet), organisational_arrow, framework, "wide", connection), repeats),
+            lambda: duckdb_results(str(parquet), organisational_arrow, framework, "wide", connection), repeats
+        ),
         "pandas_from_parquet": best_of(
-            lambda: pandas_results(pl.read_parquet(parquet).to_pandas(), organisational_pandas, framework), repeats),
+            lambda: pandas_results(pl.read_parquet(parquet).to_pandas(), organisational_pandas, framework), repeats
+        ),
     }
     connection.close()
     # As the aggregate stage runs it: build_tables once per batch of batch_size inspections.
     ids = manifests["inspection_id"].to_list()
     batches = []
     for k in range(0, len(ids), batch_size):
-        chosen = ids[k:k + batch_size]
-        batches.append((cases.filter(pl.col("inspection_id").is_in(chosen)),
-                        manifests.filter(pl.col("inspection_id").is_in(chosen)),
-                        organisational.filter(pl.col("inspection_id").is_in(chosen))))
+        chosen = ids[k : k + batch_size]
+        batches.append(
+            (
+                cases.filter(pl.col("inspection_id").is_in(chosen)),
+                manifests.filter(pl.col("inspection_id").is_in(chosen)),
+                organisational.filter(pl.col("inspection_id").is_in(chosen)),
+            )
+        )
     times["project_build_tables_per_batch"] = best_of(
-        lambda: [build_tables(c, m, o, framework, threshold) for c, m, o in batches], repeats)
+        lambda: [build_tables(c, m, o, framework, threshold) for c, m, o in batches], repeats
+    )
     # Where build_tables spends its time, table by table.
     from transforms.ratings import inspection_summaries, standard_ratings
     from transforms.results import breakdowns, prompt_results, sample_profile
@@ -247,33 +285,46 @@ def measure_transforms(cases: pl.DataFrame, manifests: pl.DataFrame, organisatio
     return times
 
 
-def measure_validation(extracts, cases: pl.DataFrame, framework: Framework, batch_size: int,
-                       per_inspection: bool = True) -> dict:
+def measure_validation(
+    extracts, cases: pl.DataFrame, framework: Framework, batch_size: int, per_inspection: bool = True
+) -> dict:
     """Pandera per inspection (check_cases) against batched (check_cases_many), and the ratability check."""
     from schemas.extract import check_cases, check_cases_many, check_ratable, check_ratable_many
 
     inputs = [(e.inspection_id, e.cases, e.cases_file, e.header_rows) for e in extracts]
-    batched, batched_problems = once(lambda: [
-        check_cases_many(inputs[k:k + batch_size], framework) for k in range(0, len(inputs), batch_size)])
+    batched, batched_problems = once(
+        lambda: [check_cases_many(inputs[k : k + batch_size], framework) for k in range(0, len(inputs), batch_size)]
+    )
     merged = {}
     for part in batched_problems:
         merged.update(part)
     problems = [merged[i] for i, *_ in inputs]
     whole_run, _ = once(lambda: check_cases_many(inputs, framework))
     if not per_inspection:
-        return {"pandera_batched": batched, "pandera_one_call_for_the_run": whole_run,
-                "problems_found": sum(len(p) for p in problems)}
+        return {
+            "pandera_batched": batched,
+            "pandera_one_call_for_the_run": whole_run,
+            "problems_found": sum(len(p) for p in problems),
+        }
     per_inspection_seconds, expected = once(lambda: [check_cases(c, framework, i, f, h) for i, c, f, h in inputs])
     assert problems == expected, "check_cases_many disagrees with check_cases"
     ratable, _ = once(lambda: [check_ratable(c, framework, i, f) for i, c, f, _ in inputs])
     ids = [i for i, *_ in inputs]
     files = {i: f for i, _, f, _ in inputs}
-    ratable_batched, _ = once(lambda: [
-        check_ratable_many(cases.filter(pl.col("inspection_id").is_in(ids[k:k + batch_size])), framework, files)
-        for k in range(0, len(ids), batch_size)])
-    return {"pandera_per_inspection": per_inspection_seconds, "pandera_batched": batched,
-            "pandera_one_call_for_the_run": whole_run, "problems_found": sum(len(p) for p in problems),
-            "check_ratable_per_inspection": ratable, "check_ratable_batched": ratable_batched}
+    ratable_batched, _ = once(
+        lambda: [
+            check_ratable_many(cases.filter(pl.col("inspection_id").is_in(ids[k : k + batch_size])), framework, files)
+            for k in range(0, len(ids), batch_size)
+        ]
+    )
+    return {
+        "pandera_per_inspection": per_inspection_seconds,
+        "pandera_batched": batched,
+        "pandera_one_call_for_the_run": whole_run,
+        "problems_found": sum(len(p) for p in problems),
+        "check_ratable_per_inspection": ratable,
+        "check_ratable_batched": ratable_batched,
+    }
 
 
 class Meter:
@@ -304,51 +355,47 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     the spreadsheet and HTML renderers, the manifest commit), and Great Expectations' import on its own.
     Meant to run in a fresh process (see staged_child), so one-off imports are counted once per run.
     """
-    import inspect
-
-    from flows import planning, stages
     from flows.config import settings
+    from flows.stages import aggregate, gate, ingest, plan, validate
+    from flows.store import manifest, staging
 
     config = settings(str(landing), str(warehouse), None, threshold)
     meter = Meter()
-    meter.wrap(stages, "read_extract", "ingest: read_extract")
-    meter.wrap(stages, "write_frame", "ingest+validate+aggregate: write_frame (staging Parquet)")
-    for attribute, label in (("check_cases", "validate: Pandera check_cases (per inspection)"),
-                             ("check_cases_many", "validate: Pandera check_cases_many (per batch)"),
-                             ("check_ratable", "validate: check_ratable (per inspection)"),
-                             ("check_ratable_many", "validate: check_ratable_many (per batch)")):
-        if hasattr(stages, attribute):
-            meter.wrap(stages, attribute, label)
-    meter.wrap(stages, "build_tables", "aggregate: build_tables")
+    meter.wrap(ingest, "read_extract", "ingest: read_extract")
+    meter.wrap(staging.Batch, "_write_frame", "ingest+validate+aggregate: write_frame (staging Parquet)")
+    for attribute, label in (
+        ("check_cases_many", "validate: Pandera check_cases_many (per batch)"),
+        ("check_ratable_many", "validate: check_ratable_many (per batch)"),
+    ):
+        meter.wrap(validate, attribute, label)
+    meter.wrap(aggregate, "build_tables", "aggregate: build_tables")
     times: dict[str, float | None] = {}
     notes: dict[str, object] = {}
     memory: dict[str, float] = {"start": rss_mb()}
-    times["plan"], planned = once(lambda: planning.plan(config.landing, config.warehouse, config.frameworks_dir,
-                                                        None, None, None, True, None))
-    work = planning.batches(planned["process"], batch_size)
+    times["plan"], planned = once(
+        lambda: plan.plan(config.landing, config.warehouse, config.frameworks_dir, None, None, None, True, None)
+    )
+    work = plan.batches(planned["process"], batch_size)
     run_id = str(uuid.uuid4())
-    stagings = [f"_staging/{run_id}/batch-{n:05d}" for n in range(len(work))]
+    stagings = staging.batch_folders(staging.claim(config.warehouse, run_id), len(work))
     w, fd = config.warehouse, config.frameworks_dir
-    times["ingest"], _ = once(lambda: [stages.ingest(config.landing, w, s, ids, fd, None)
-                                       for s, ids in zip(stagings, work)])
+    times["ingest"], _ = once(
+        lambda: [ingest.ingest(config.landing, w, s, ids, fd, None) for s, ids in zip(stagings, work, strict=True)]
+    )
     memory["ingest"] = rss_mb()
-    times["validate"], _ = once(lambda: [stages.validate(w, s, fd) for s in stagings])
+    times["validate"], _ = once(lambda: [validate.validate(w, s, fd, config.minimum_cases) for s in stagings])
     memory["validate"] = rss_mb()
-    times["aggregate"], _ = once(lambda: [stages.aggregate(w, s, fd, config.suppression_threshold)
-                                          for s in stagings])
+    times["aggregate"], _ = once(
+        lambda: [aggregate.aggregate(w, s, fd, config.suppression_threshold) for s in stagings]
+    )
     memory["aggregate"] = rss_mb()
     missing = available("schemas.quality")
     if missing:
         times["check"], notes["check"] = None, missing
     else:
-        from flows import publish as publishing
-
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         times["gx_import"], _ = once(lambda: __import__("great_expectations"))
-        if "stagings" in inspect.signature(publishing.check).parameters:  # one gate over every batch
-            times["check"], _ = once(lambda: publishing.check(w, stagings, fd))
-        else:  # one gate per batch
-            times["check"], _ = once(lambda: [publishing.check(w, s, fd) for s in stagings])
+        times["check"], _ = once(lambda: gate.gate(w, stagings, fd))
         memory["check"] = rss_mb()
     missing = missing or available("flows.render.html", "flows.render.spreadsheet")
     if missing:
@@ -357,29 +404,36 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     else:
         import datetime as dt
 
-        from flows import publish as publishing
         from flows.render import html, spreadsheet
+        from flows.stages import finalize, publish
 
         meter.wrap(spreadsheet, "spreadsheet_bytes", "publish: spreadsheet")
         meter.wrap(html, "annexe_html", "publish: HTML annexe")
-        meter.wrap(publishing, "stage_files", "publish: stage_files (Parquet partitions + files)")
-        meter.wrap(publishing, "commit", "publish: commit (manifest swap + finish)")
-        meter.wrap(publishing, "render_files", "publish: render_files (spreadsheet + HTML)")
+        meter.wrap(manifest, "stage_files", "publish: stage_files (Parquet partitions + files)")
+        meter.wrap(manifest, "commit", "publish: commit (manifest swap + finish)")
+        meter.wrap(publish, "render_files", "publish: render_files (spreadsheet + HTML)")
         started = dt.datetime.now(dt.UTC)
-        times["publish"], _ = once(lambda: [publishing.publish(w, s, run_id, fd, config.publication)
-                                            for s in stagings])
+        times["publish"], _ = once(lambda: [publish.publish(w, s, run_id, fd, config.publication) for s in stagings])
         memory["publish"] = rss_mb()
-        times["finalize"], outcomes = once(lambda: publishing.finalize(w, stagings, run_id, "backfill", started,
-                                                                       config.publication))
+        times["finalize"], outcomes = once(
+            lambda: finalize.finalize(w, stagings, run_id, "backfill", started, config.publication)
+        )
         memory["finalize"] = rss_mb()
         counts = defaultdict(int)
         for outcome in outcomes:
             counts[outcome["outcome"]] += 1
         notes["outcomes"] = dict(counts)
     measured = [t for t in times.values() if t is not None]
-    return {"seconds": times, "total_measured": sum(measured), "notes": notes, "batches": len(work),
-            "inside": dict(meter.seconds), "calls": dict(meter.calls), "rss_mb_after_stage": memory,
-            "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": times,
+        "total_measured": sum(measured),
+        "notes": notes,
+        "batches": len(work),
+        "inside": dict(meter.seconds),
+        "calls": dict(meter.calls),
+        "rss_mb_after_stage": memory,
+        "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def staged_child(landing: str, warehouse: str, batch_size: int) -> None:
@@ -392,8 +446,18 @@ def in_child(flag: str, landing: Path, warehouse: Path, batch_size: int, timeout
     import psutil
 
     shutil.rmtree(warehouse, ignore_errors=True)
-    command = [sys.executable, "-m", "benchmarks.run", flag, "--landing", str(landing),
-               "--warehouse", str(warehouse), "--batch-size", str(batch_size)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.run",
+        flag,
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+        "--batch-size",
+        str(batch_size),
+    ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -418,10 +482,15 @@ def in_child(flag: str, landing: Path, warehouse: Path, batch_size: int, timeout
     stdout, stderr = process.communicate()
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    report: dict = {"wall_seconds": wall, "returncode": process.returncode,
-                    "peak_rss_tree_mb": peak_tree / 2**20, "peak_rss_single_mb": peak_single / 2**20,
-                    # ru_maxrss (KiB on Linux) is a maximum over every child reaped so far.
-                    "ru_maxrss_children_mb": after / 1024, "ru_maxrss_children_mb_before": before / 1024}
+    report: dict = {
+        "wall_seconds": wall,
+        "returncode": process.returncode,
+        "peak_rss_tree_mb": peak_tree / 2**20,
+        "peak_rss_single_mb": peak_single / 2**20,
+        # ru_maxrss (KiB on Linux) is a maximum over every child reaped so far.
+        "ru_maxrss_children_mb": after / 1024,
+        "ru_maxrss_children_mb_before": before / 1024,
+    }
     lines = [line for line in stdout.splitlines() if line.startswith("{")]
     if lines:
         report.update(json.loads(lines[-1]))
@@ -457,13 +526,23 @@ def e2e_child(landing: str, warehouse: str, batch_size: int, processes: bool = F
     for outcome in summary["outcomes"]:
         outcomes[outcome["outcome"]] += 1
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"import_seconds": imported, "flow_seconds": flow_seconds, "outcomes": dict(outcomes),
-                      "child_ru_maxrss_mb": own}), flush=True)
+    print(
+        json.dumps(
+            {
+                "import_seconds": imported,
+                "flow_seconds": flow_seconds,
+                "outcomes": dict(outcomes),
+                "child_ru_maxrss_mb": own,
+            }
+        ),
+        flush=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Summaries
 # ---------------------------------------------------------------------------------------------
+
 
 def summarise(results: dict) -> dict:
     """Ratios, shares and growth from the raw figures."""
@@ -480,39 +559,50 @@ def summarise(results: dict) -> dict:
                 "project_results / duckdb_long": round(t["project_results"] / t["duckdb_long"], 3),
                 "project_results / pandas": round(t["project_results"] / t["pandas"], 3),
                 "project_key_question_results / duckdb (best layout)": round(
-                    t["project_key_question_results"] / duckdb_best, 3),
+                    t["project_key_question_results"] / duckdb_best, 3
+                ),
                 "project_build_tables / duckdb (not like for like: every table)": round(
-                    t["project_build_tables"] / duckdb_best, 3),
-                "from_parquet project / duckdb": round(
-                    t["project_results_from_parquet"] / t["duckdb_from_parquet"], 3),
-                "from_parquet project / pandas": round(
-                    t["project_results_from_parquet"] / t["pandas_from_parquet"], 3),
+                    t["project_build_tables"] / duckdb_best, 3
+                ),
+                "from_parquet project / duckdb": round(t["project_results_from_parquet"] / t["duckdb_from_parquet"], 3),
+                "from_parquet project / pandas": round(t["project_results_from_parquet"] / t["pandas_from_parquet"], 3),
             }
         v = entry.get("validation")
         if v and t:
             ratios = summary["ratios"].setdefault(str(n), {})
             if "pandera_per_inspection" in v:
                 ratios["pandera_per_inspection / build_tables"] = round(
-                    v["pandera_per_inspection"] / t["project_build_tables"], 3)
+                    v["pandera_per_inspection"] / t["project_build_tables"], 3
+                )
                 ratios["pandera_per_inspection / build_tables_per_batch"] = round(
-                    v["pandera_per_inspection"] / t["project_build_tables_per_batch"], 3)
+                    v["pandera_per_inspection"] / t["project_build_tables_per_batch"], 3
+                )
             ratios["pandera_batched / build_tables"] = round(v["pandera_batched"] / t["project_build_tables"], 3)
             ratios["pandera_batched / build_tables_per_batch"] = round(
-                v["pandera_batched"] / t["project_build_tables_per_batch"], 3)
+                v["pandera_batched"] / t["project_build_tables_per_batch"], 3
+            )
             ratios["pandera_one_call_for_the_run / build_tables"] = round(
-                v["pandera_one_call_for_the_run"] / t["project_build_tables"], 3)
+                v["pandera_one_call_for_the_run"] / t["project_build_tables"], 3
+            )
         p = entry.get("pipeline")
         if p:
             total = p["total_measured"]
             summary["stage_shares"][str(n)] = {
-                stage: (None if seconds is None else round(seconds / total, 3)) for stage, seconds in p["seconds"].items()
+                stage: (None if seconds is None else round(seconds / total, 3))
+                for stage, seconds in p["seconds"].items()
             }
     # Growth: seconds per inspection at each N, and the log-log slope (1.0 = linear).
     series: dict[str, dict[int, float]] = defaultdict(dict)
     for n in sizes:
         entry = results["sizes"][str(n)]
-        for key in ("project_build_tables", "project_build_tables_per_batch", "project_results", "duckdb",
-                    "duckdb_long", "pandas"):
+        for key in (
+            "project_build_tables",
+            "project_build_tables_per_batch",
+            "project_results",
+            "duckdb",
+            "duckdb_long",
+            "pandas",
+        ):
             if entry.get("transforms"):
                 series[f"transforms.{key}"][n] = entry["transforms"][key]
         if entry.get("ingest"):
@@ -546,20 +636,25 @@ def summarise(results: dict) -> dict:
         e2e = {n: results["sizes"][str(n)].get("end_to_end") for n in sizes}
         e2e = {n: r for n, r in e2e.items() if r}
         summary["targets"] = {
-            "transforms_no_slower_than_duckdb (project_results / duckdb best layout <= 1.0)":
-                ratios.get("project_results / duckdb (best layout)"),
-            "pandera_no_more_than_transforms (per inspection / build_tables <= 1.0)":
-                ratios.get("pandera_per_inspection / build_tables"),
-            "pandera_no_more_than_transforms, as the validate stage runs it (batched / build_tables per batch)":
-                ratios.get("pandera_batched / build_tables_per_batch"),
+            "transforms_no_slower_than_duckdb (project_results / duckdb best layout <= 1.0)": ratios.get(
+                "project_results / duckdb (best layout)"
+            ),
+            "pandera_no_more_than_transforms (per inspection / build_tables <= 1.0)": ratios.get(
+                "pandera_per_inspection / build_tables"
+            ),
+            "pandera_no_more_than_transforms, as the validate stage runs it "
+            "(batched / build_tables per batch)": ratios.get("pandera_batched / build_tables_per_batch"),
             "end_to_end_seconds (< 300 at 2000 x 100)": {str(n): round(r["wall_seconds"], 1) for n, r in e2e.items()},
-            "end_to_end_peak_memory_mb (< 2048)": {str(n): round(max(r.get("peak_rss_tree_mb", 0),
-                                                                    r.get("child_ru_maxrss_mb", 0)), 1)
-                                                   for n, r in e2e.items()},
+            "end_to_end_peak_memory_mb (< 2048)": {
+                str(n): round(max(r.get("peak_rss_tree_mb", 0), r.get("child_ru_maxrss_mb", 0)), 1)
+                for n, r in e2e.items()
+            },
             "end_to_end_loglog_slope (1.0 = linear)": summary["growth"].get("end_to_end.wall", {}).get("loglog_slope"),
             "end_to_end_process_pool_seconds": {
                 str(n): round(results["sizes"][str(n)]["end_to_end_processes"]["wall_seconds"], 1)
-                for n in sizes if (results["sizes"][str(n)].get("end_to_end_processes") or {}).get("returncode") == 0},
+                for n in sizes
+                if (results["sizes"][str(n)].get("end_to_end_processes") or {}).get("returncode") == 0
+            },
         }
     return summary
 
@@ -589,24 +684,30 @@ def print_summary(results: dict, summary: dict) -> None:
                 share = summary["stage_shares"].get(n, {}).get(stage)
                 shown = "unavailable" if seconds is None else f"{seconds:8.2f}s  {100 * share:5.1f}%"
                 out(f"    {stage:10s} {shown}\n")
-            out(f"    {'total':10s} {p['total_measured']:8.2f}s   {p['notes']}  (child wall {p['wall_seconds']:.1f}s, "
-                f"peak tree RSS {p['peak_rss_tree_mb']:.0f} MB)\n")
+            out(
+                f"    {'total':10s} {p['total_measured']:8.2f}s   {p['notes']}  (child wall {p['wall_seconds']:.1f}s, "
+                f"peak tree RSS {p['peak_rss_tree_mb']:.0f} MB)\n"
+            )
             out("    inside the stages:\n")
             for label, seconds in sorted(p.get("inside", {}).items(), key=lambda kv: -kv[1]):
                 calls = p.get("calls", {}).get(label, 0)
                 out(f"      {label:58s} {seconds:8.2f}s  {seconds / max(calls, 1) * 1000:7.2f} ms/call x {calls}\n")
         if entry.get("end_to_end"):
             e = entry["end_to_end"]
-            out(f"  end to end (Prefect backfill): {e['wall_seconds']:.1f}s wall, rc {e['returncode']}, "
+            out(
+                f"  end to end (Prefect backfill): {e['wall_seconds']:.1f}s wall, rc {e['returncode']}, "
                 f"flow {e.get('flow_seconds', float('nan')):.1f}s, peak tree RSS {e['peak_rss_tree_mb']:.0f} MB, "
-                f"child ru_maxrss {e.get('child_ru_maxrss_mb', float('nan')):.0f} MB, outcomes {e.get('outcomes')}\n")
+                f"child ru_maxrss {e.get('child_ru_maxrss_mb', float('nan')):.0f} MB, outcomes {e.get('outcomes')}\n"
+            )
             if e.get("stderr_tail"):
                 out("  stderr: " + e["stderr_tail"][-800:] + "\n")
         if entry.get("end_to_end_processes"):
             e = entry["end_to_end_processes"]
-            out(f"  end to end (process pool):     {e['wall_seconds']:.1f}s wall, rc {e['returncode']}, "
+            out(
+                f"  end to end (process pool):     {e['wall_seconds']:.1f}s wall, rc {e['returncode']}, "
                 f"flow {e.get('flow_seconds', float('nan')):.1f}s, peak tree RSS {e['peak_rss_tree_mb']:.0f} MB, "
-                f"outcomes {e.get('outcomes')}\n")
+                f"outcomes {e.get('outcomes')}\n"
+            )
             if e.get("stderr_tail"):
                 out("  stderr: " + e["stderr_tail"][-800:] + "\n")
     out("\n=== ratios ===\n")
@@ -614,8 +715,11 @@ def print_summary(results: dict, summary: dict) -> None:
         out(f"N={n}: " + ", ".join(f"{k} {v}" for k, v in ratios.items()) + "\n")
     out("\n=== growth: ms per inspection by N (log-log slope; 1.0 = linear) ===\n")
     for key, g in summary["growth"].items():
-        out(f"  {key:40s} " + "  ".join(f"{n}:{v}" for n, v in g["ms_per_inspection"].items())
-            + f"  slope {g['loglog_slope']}\n")
+        out(
+            f"  {key:40s} "
+            + "  ".join(f"{n}:{v}" for n, v in g["ms_per_inspection"].items())
+            + f"  slope {g['loglog_slope']}\n"
+        )
     out("\n=== targets ===\n")
     for key, value in summary["targets"].items():
         out(f"  {key}: {value}\n")
@@ -623,13 +727,28 @@ def print_summary(results: dict, summary: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[250, 500, 1000, 2000],
-                        help="numbers of inspections (transforms, ingest and validation are measured at each)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[250, 500, 1000, 2000],
+        help="numbers of inspections (transforms, ingest and validation are measured at each)",
+    )
     parser.add_argument("--cases", type=int, default=100, help="cases per inspection")
-    parser.add_argument("--pipeline-sizes", type=int, nargs="*", default=None,
-                        help="sizes at which to run the stages without Prefect (default: every size)")
-    parser.add_argument("--e2e-sizes", type=int, nargs="*", default=None,
-                        help="sizes at which to run the Prefect backfill end to end (default: every size)")
+    parser.add_argument(
+        "--pipeline-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes at which to run the stages without Prefect (default: every size)",
+    )
+    parser.add_argument(
+        "--e2e-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes at which to run the Prefect backfill end to end (default: every size)",
+    )
     parser.add_argument("--batch-size", type=int, default=50, help="inspections per batch, as run_pipeline")
     parser.add_argument("--repeats", type=int, default=3, help="best of this many runs for the fast stages")
     parser.add_argument("--seed", type=int, default=0)
@@ -637,11 +756,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where landing zones and warehouses go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     parser.add_argument("--e2e-timeout", type=float, default=1800.0, help="seconds before an end-to-end run is killed")
-    parser.add_argument("--skip-per-inspection", action="store_true",
-                        help="skip the slow per-inspection Pandera and ratability timings (batched ones still run)")
+    parser.add_argument(
+        "--skip-per-inspection",
+        action="store_true",
+        help="skip the slow per-inspection Pandera and ratability timings (batched ones still run)",
+    )
     parser.add_argument("--out", default=str(PROJECT / "benchmarks" / "results.json"))
-    parser.add_argument("--e2e-processes-sizes", type=int, nargs="*", default=[],
-                        help="sizes at which to run the backfill again on the project's process pool task runner")
+    parser.add_argument(
+        "--e2e-processes-sizes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="sizes at which to run the backfill again on the project's process pool task runner",
+    )
     parser.add_argument("--e2e-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--e2e-child-processes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stages-child", action="store_true", help=argparse.SUPPRESS)
@@ -671,16 +798,35 @@ def main(argv: list[str] | None = None) -> int:
 
     threshold = settings().suppression_threshold
     results: dict = {
-        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-                    "python": platform.python_version(), "platform": platform.platform()},
-        "versions": {"polars": pl.__version__, "duckdb": duckdb.__version__, "pandas": pandas.__version__,
-                     "pandera": pandera.__version__},
-        "config": {"sizes": sizes, "cases": args.cases, "batch_size": args.batch_size, "repeats": args.repeats,
-                   "seed": args.seed, "formats": args.formats, "suppression_threshold": threshold,
-                   "pipeline_sizes": sorted(pipeline_sizes), "e2e_sizes": sorted(e2e_sizes),
-                   "prefect_environment": prefect_environment(), "workdir": str(workdir)},
-        "availability": {"quality_gate": available("schemas.quality") or "available",
-                         "renderers": available("flows.render.html", "flows.render.spreadsheet") or "available"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "versions": {
+            "polars": pl.__version__,
+            "duckdb": duckdb.__version__,
+            "pandas": pandas.__version__,
+            "pandera": pandera.__version__,
+        },
+        "config": {
+            "sizes": sizes,
+            "cases": args.cases,
+            "batch_size": args.batch_size,
+            "repeats": args.repeats,
+            "seed": args.seed,
+            "formats": args.formats,
+            "suppression_threshold": threshold,
+            "pipeline_sizes": sorted(pipeline_sizes),
+            "e2e_sizes": sorted(e2e_sizes),
+            "prefect_environment": prefect_environment(),
+            "workdir": str(workdir),
+        },
+        "availability": {
+            "quality_gate": available("schemas.quality") or "available",
+            "renderers": available("flows.render.html", "flows.render.spreadsheet") or "available",
+        },
         "sizes": {},
     }
     try:
@@ -688,22 +834,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"N = {n}: synthesising {n} x {args.cases} ...", flush=True)
             landing = workdir / f"landing-{n}x{args.cases}"
             shutil.rmtree(landing, ignore_errors=True)
-            synth_seconds, ids = once(lambda: synthesise(landing, n, args.cases, args.seed, tuple(args.formats)))
+            synth_seconds, ids = once(
+                lambda landing=landing, n=n: synthesise(landing, n, args.cases, args.seed, tuple(args.formats))
+            )
             entry: dict = {"synth_seconds": synth_seconds}
             results["sizes"][str(n)] = entry
             read_seconds, (extracts, cases, manifests, organisational) = once(
-                lambda: read_landing(landing, ids, framework))
+                lambda landing=landing, ids=ids: read_landing(landing, ids, framework)
+            )
             entry["ingest"] = {"read_extract": read_seconds}
-            print(f"  transforms ...", flush=True)
-            entry["transforms"] = measure_transforms(cases, manifests, organisational, framework, threshold,
-                                                     args.repeats, workdir, args.batch_size)
-            print(f"  validation ...", flush=True)
-            entry["validation"] = measure_validation(extracts, cases, framework, args.batch_size,
-                                                     per_inspection=not args.skip_per_inspection)
+            print("  transforms ...", flush=True)
+            entry["transforms"] = measure_transforms(
+                cases, manifests, organisational, framework, threshold, args.repeats, workdir, args.batch_size
+            )
+            print("  validation ...", flush=True)
+            entry["validation"] = measure_validation(
+                extracts, cases, framework, args.batch_size, per_inspection=not args.skip_per_inspection
+            )
             del extracts, cases, manifests, organisational
             gc.collect()
             if n in pipeline_sizes:
-                print(f"  pipeline stages (no Prefect) ...", flush=True)
+                print("  pipeline stages (no Prefect) ...", flush=True)
                 warehouse = workdir / f"warehouse-stages-{n}"
                 shutil.rmtree(warehouse, ignore_errors=True)
                 report = in_child("--stages-child", landing, warehouse, args.batch_size, args.e2e_timeout)
@@ -719,14 +870,15 @@ def main(argv: list[str] | None = None) -> int:
                     entry["end_to_end"] = None
                     entry["end_to_end_skipped"] = f"{missing}"
                 else:
-                    print(f"  end to end (Prefect backfill) ...", flush=True)
+                    print("  end to end (Prefect backfill) ...", flush=True)
                     warehouse = workdir / f"warehouse-e2e-{n}"
                     entry["end_to_end"] = end_to_end(landing, warehouse, args.batch_size, args.e2e_timeout)
                     shutil.rmtree(warehouse, ignore_errors=True)
                     if n in set(args.e2e_processes_sizes):
-                        print(f"  end to end (Prefect backfill, process pool) ...", flush=True)
-                        entry["end_to_end_processes"] = end_to_end(landing, warehouse, args.batch_size,
-                                                                   args.e2e_timeout, processes=True)
+                        print("  end to end (Prefect backfill, process pool) ...", flush=True)
+                        entry["end_to_end_processes"] = end_to_end(
+                            landing, warehouse, args.batch_size, args.e2e_timeout, processes=True
+                        )
                         shutil.rmtree(warehouse, ignore_errors=True)
             if not args.keep:
                 shutil.rmtree(landing, ignore_errors=True)

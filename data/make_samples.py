@@ -102,7 +102,8 @@ DYFED_POWYS = {
     },
     "characteristics": {
         "sentence_type": {"community_order": 27, "licence": 18},
-        "sex": {"male": 39, "female": 5, "other": 1},
+        # The inspectorate's case sampling stratifies by male and female (methodology.md section 7).
+        "sex": {"male": 40, "female": 5},
         "ethnicity": {"white": 42, "mixed": 1, "not_recorded": 2},
         "rosh": {"low": 5, "medium": 19, "high": 18, "very_high": 3},
         "practitioner_grade": {"PO": 27, "PSO": 12, "PQiP": 6},
@@ -125,20 +126,47 @@ DYFED_POWYS = {
         "P2.4.2": (23, 38),  # 60.53 -> 61
         "P2.4.3": (15, 35),  # 42.86 -> 43  lowest: P2.4 Inadequate
     },
+    # Every figure and verbal quantity of the report the sample can speak to (checked by `annexe factcheck`).
     "prompts": {
+        "P2.1.1.a": (39, 45),  # "The vast majority of cases ... involving them in their assessment"
+        "P2.1.2.a": (38, 45),  # "The vast majority of cases identified and analysed the reasons ..."
+        "P2.1.2.b": (30, 45),  # "Two-thirds of cases we inspected drew on other sources of information"
         "P2.3.1.a": (27, 38),  # home visits completed where needed
+        "P2.3.1.b": (34, 36),  # "acted in nearly all relevant cases ... to avoid the need for enforcement"
         "P2.3.3.a": (13, 33),  # police domestic abuse information sufficient
         "P2.3.3.b": (10, 12),  # MAPPA liaison sufficient
         "P2.4.1.a": (24, 38),  # plan adjusted to changes in circumstances
         "P2.4.1.b": (34, 38),  # changes recorded
     },
+    "unrated": {
+        "U1": (21, 45),  # "Just under half the cases we inspected had sufficient management oversight"
+        "U2": (2, 6),  # "Only two of the six cases we inspected had commenced their programme where ... required"
+    },
+    # (prompt or measure, verbal quantity as in the report, whether it counts the No answers).
+    "verbal": [
+        ("P2.1.1.a", "vast majority", False),
+        ("P2.1.2.a", "vast majority", False),
+        ("P2.1.2.b", "two-thirds", False),
+        ("P2.3.1.b", "nearly all", False),
+        ("P2.3.2", "more than half", True),  # "not being delivered in more than half the cases"
+        ("P2.3.2", "less than half", False),
+        ("U1", "just under half", False),
+    ],
     # P1: 2 + 1 + 1; P2: 0 + 0 + 0 + 0 -> score 4/21 -> Requires improvement (published).
     "intended": {
         "published": {
-            "P2.1.1": 82, "P2.1.2": 80, "P2.1.3": 38,
-            "P2.2.1": 78, "P2.2.2": 91, "P2.2.3": 47,
-            "P2.3.1": 84, "P2.3.2": 47, "P2.3.3": 36,
-            "P2.4.1": 79, "P2.4.2": 61, "P2.4.3": 43,
+            "P2.1.1": 82,
+            "P2.1.2": 80,
+            "P2.1.3": 38,
+            "P2.2.1": 78,
+            "P2.2.2": 91,
+            "P2.2.3": 47,
+            "P2.3.1": 84,
+            "P2.3.2": 47,
+            "P2.3.3": 36,
+            "P2.4.1": 79,
+            "P2.4.2": 61,
+            "P2.4.3": 43,
         },
         "standard_ratings": {
             "P1.1": "Good",
@@ -197,10 +225,18 @@ NORTH_SHIRE = {
     # P1: 2 + 2 + 1 = 5; P2: 3 + 2 + 2 + 2 = 9 -> score 14/21 -> Good.
     "intended": {
         "published": {
-            "P2.1.1": 88, "P2.1.2": 85, "P2.1.3": 83,
-            "P2.2.1": 87, "P2.2.2": 79, "P2.2.3": 73,
-            "P2.3.1": 90, "P2.3.2": 71, "P2.3.3": 69,
-            "P2.4.1": 85, "P2.4.2": 72, "P2.4.3": 68,
+            "P2.1.1": 88,
+            "P2.1.2": 85,
+            "P2.1.3": 83,
+            "P2.2.1": 87,
+            "P2.2.2": 79,
+            "P2.2.3": 73,
+            "P2.3.1": 90,
+            "P2.3.2": 71,
+            "P2.3.3": 69,
+            "P2.4.1": 85,
+            "P2.4.2": 72,
+            "P2.4.3": 68,
         },
         "standard_ratings": {
             "P1.1": "Good",
@@ -259,10 +295,18 @@ EAST_VALE = {
     # P1: 3 + 3 + 2 = 8; P2: 3 + 3 + 3 + 2 = 11 -> score 19/21 -> Outstanding.
     "intended": {
         "published": {
-            "P2.1.1": 95, "P2.1.2": 90, "P2.1.3": 84,
-            "P2.2.1": 93, "P2.2.2": 86, "P2.2.3": 81,
-            "P2.3.1": 97, "P2.3.2": 83, "P2.3.3": 81,
-            "P2.4.1": 89, "P2.4.2": 81, "P2.4.3": 75,
+            "P2.1.1": 95,
+            "P2.1.2": 90,
+            "P2.1.3": 84,
+            "P2.2.1": 93,
+            "P2.2.2": 86,
+            "P2.2.3": 81,
+            "P2.3.1": 97,
+            "P2.3.2": 83,
+            "P2.3.3": 81,
+            "P2.4.1": 89,
+            "P2.4.2": 81,
+            "P2.4.3": 75,
         },
         "standard_ratings": {
             "P1.1": "Outstanding",
@@ -321,10 +365,18 @@ SOUTH_MOOR = {
     # P1: 0 + 1 + 0 = 1; P2: 0 + 1 + 0 + 0 = 1 -> score 2/21 -> Inadequate.
     "intended": {
         "published": {
-            "P2.1.1": 73, "P2.1.2": 59, "P2.1.3": 34,
-            "P2.2.1": 68, "P2.2.2": 56, "P2.2.3": 51,
-            "P2.3.1": 71, "P2.3.2": 44, "P2.3.3": 32,
-            "P2.4.1": 59, "P2.4.2": 44, "P2.4.3": 32,
+            "P2.1.1": 73,
+            "P2.1.2": 59,
+            "P2.1.3": 34,
+            "P2.2.1": 68,
+            "P2.2.2": 56,
+            "P2.2.3": 51,
+            "P2.3.1": 71,
+            "P2.3.2": 44,
+            "P2.3.3": 32,
+            "P2.4.1": 59,
+            "P2.4.2": 44,
+            "P2.4.3": 32,
         },
         "standard_ratings": {
             "P1.1": "Inadequate",
@@ -408,10 +460,18 @@ BAND_EDGES = {
     },
     "intended": {
         "published": {
-            "P2.1.1": 80, "P2.1.2": 83, "P2.1.3": 80,
-            "P2.2.1": 65, "P2.2.2": 65, "P2.2.3": 83,
-            "P2.3.1": 50, "P2.3.2": 53, "P2.3.3": 80,
-            "P2.4.1": 79, "P2.4.2": 63, "P2.4.3": 49,
+            "P2.1.1": 80,
+            "P2.1.2": 83,
+            "P2.1.3": 80,
+            "P2.2.1": 65,
+            "P2.2.2": 65,
+            "P2.2.3": 83,
+            "P2.3.1": 50,
+            "P2.3.2": 53,
+            "P2.3.3": 80,
+            "P2.4.1": 79,
+            "P2.4.2": 63,
+            "P2.4.3": 49,
         },
         "standard_ratings": {
             "P1.1": "Good",
@@ -448,17 +508,34 @@ def key_question_ids(framework: dict) -> list[str]:
 
 def prompt_ids(framework: dict) -> list[str]:
     """Prompt ids in framework order."""
-    return [
-        p["id"]
-        for s in framework["standards"]
-        for kq in s.get("key_questions", [])
-        for p in kq.get("prompts", [])
-    ]
+    return [p["id"] for s in framework["standards"] for kq in s.get("key_questions", []) for p in kq.get("prompts", [])]
 
 
-def columns(framework: dict) -> list[str]:
-    """The cases-file columns in contract order."""
-    return ["case_id", *CHARACTERISTICS, *key_question_ids(framework), *prompt_ids(framework)]
+def columns(framework: dict, spec: dict) -> list[str]:
+    """The cases-file columns in contract order (unrated measures only where the spec pins them)."""
+    unrated = [u["id"] for u in framework.get("unrated_measures", []) if u["id"] in spec.get("unrated", {})]
+    return ["case_id", *CHARACTERISTICS, *key_question_ids(framework), *prompt_ids(framework), *unrated]
+
+
+def applies_to(framework: dict) -> dict[str, dict[str, list[str]]]:
+    """Each key question's and prompt's applies_to rule (prompts inherit their key question's)."""
+    rules = {}
+    for s in framework["standards"]:
+        for kq in s.get("key_questions", []):
+            for item in (kq, *kq.get("prompts", [])):
+                rule = item.get("applies_to", kq.get("applies_to"))
+                if rule:
+                    rules[item["id"]] = rule
+    return rules
+
+
+def verbal_range(phrase: str) -> tuple[float, bool, float, bool]:
+    """A verbal quantity's range from the same table `annexe factcheck` uses."""
+    table = tomllib.loads((DATA / "factcheck" / "verbal-quantities.toml").read_text(encoding="utf-8"))
+    for item in table["phrase"]:
+        if phrase in item["phrases"]:
+            return item["lower"], item["lower_inclusive"], item["upper"], item["upper_inclusive"]
+    raise KeyError(phrase)
 
 
 def parent_kq(prompt_id: str) -> str:
@@ -512,8 +589,13 @@ def expected_results(spec: dict) -> dict:
         lowest = min(v["published_percentage"] for k, v in kqs.items() if standard_of(k) == std)
         ratings[std] = band(lowest)
     score = sum(POINTS[r] for r in ratings.values())
+    unrated = {
+        measure: {"yes": yes, "no": relevant - yes, "not_applicable": n - relevant}
+        for measure, (yes, relevant) in spec.get("unrated", {}).items()
+    }
     return {
         "cases": n,
+        **({"unrated": unrated} if unrated else {}),
         "community_orders": spec["characteristics"]["sentence_type"]["community_order"],
         "licences": spec["characteristics"]["sentence_type"]["licence"],
         "key_questions": kqs,
@@ -597,6 +679,16 @@ def assign_free_prompt(rng, rows, prompt) -> None:
             row[prompt] = YES if rng.random() < PROMPT_YES_PROBABILITY[row[kq]] else NO
 
 
+def assign_unrated(rng, rows, measure, yes, relevant) -> None:
+    """Answer an unrated measure with exact counts: relevant and Yes cases chosen at random."""
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    rel = set(order[:relevant])
+    chosen = set(order[:yes])
+    for i, row in enumerate(rows):
+        row[measure] = NA if i not in rel else (YES if i in chosen else NO)
+
+
 def build_cases(spec: dict, framework: dict) -> pl.DataFrame:
     """All case rows of one inspection, as a string-typed DataFrame in contract column order."""
     rng = random.Random(spec["seed"])
@@ -605,7 +697,7 @@ def build_cases(spec: dict, framework: dict) -> pl.DataFrame:
     for col in CHARACTERISTICS:
         counts = spec["characteristics"][col]
         assert sum(counts.values()) == n, (spec["inspection_id"], col)
-        for row, value in zip(rows, expand(counts, rng)):
+        for row, value in zip(rows, expand(counts, rng), strict=True):
             row[col] = value
     quality = [rng.gauss(0.0, 1.0) for _ in range(n)]
     orders = na_orderings(rows, rng)
@@ -616,7 +708,9 @@ def build_cases(spec: dict, framework: dict) -> pl.DataFrame:
             assign_pinned_prompt(rng, rows, prompt, *spec["prompts"][prompt])
         else:
             assign_free_prompt(rng, rows, prompt)
-    cols = columns(framework)
+    for measure, (yes, relevant) in spec.get("unrated", {}).items():
+        assign_unrated(rng, rows, measure, yes, relevant)
+    cols = columns(framework, spec)
     return pl.DataFrame({c: [row[c] for row in rows] for c in cols}, schema={c: pl.String for c in cols})
 
 
@@ -701,9 +795,9 @@ def decimal_half_up(yes: int, relevant: int) -> int:
 def recompute(df: pl.DataFrame, manifest: dict, framework: dict) -> tuple[dict, pl.DataFrame]:
     """Recompute the results from the files read back, plus a per-KQ summary table."""
     kq_ids = key_question_ids(framework)
-    counts = df.select(
-        [pl.col(k).eq(a).sum().alias(f"{k}|{a}") for k in kq_ids for a in (YES, NO, NA)]
-    ).row(0, named=True)
+    counts = df.select([pl.col(k).eq(a).sum().alias(f"{k}|{a}") for k in kq_ids for a in (YES, NO, NA)]).row(
+        0, named=True
+    )
     table = []
     kqs = {}
     for k in kq_ids:
@@ -716,8 +810,14 @@ def recompute(df: pl.DataFrame, manifest: dict, framework: dict) -> tuple[dict, 
         ratings[std] = band(min(v["published_percentage"] for k, v in kqs.items() if standard_of(k) == std))
     score = sum(POINTS[r] for r in ratings.values())
     sentence = df["sentence_type"]
+    unrated = {
+        u: {name: int((df[u] == answer).sum()) for name, answer in (("yes", YES), ("no", NO), ("not_applicable", NA))}
+        for u in df.columns
+        if u.startswith("U") and u[1:].isdigit()
+    }
     results = {
         "cases": df.height,
+        **({"unrated": unrated} if unrated else {}),
         "community_orders": int((sentence == "community_order").sum()),
         "licences": int((sentence == "licence").sum()),
         "key_questions": kqs,
@@ -737,7 +837,7 @@ def recompute(df: pl.DataFrame, manifest: dict, framework: dict) -> tuple[dict, 
 def check_file_shape(spec: dict, df: pl.DataFrame, framework: dict) -> None:
     """Assert the contract shape: columns, text values, no blanks, allowed values, unique ids."""
     iid = spec["inspection_id"]
-    assert df.columns == columns(framework), iid
+    assert df.columns == columns(framework, spec), iid
     assert all(dtype == pl.String for dtype in df.dtypes), (iid, df.dtypes)
     assert df.null_count().sum_horizontal().item() == 0, iid
     assert df["case_id"].n_unique() == df.height, iid
@@ -746,7 +846,7 @@ def check_file_shape(spec: dict, df: pl.DataFrame, framework: dict) -> None:
         assert set(df[col].unique()) <= set(allowed[col]), (iid, col)
         got = dict(df[col].value_counts().iter_rows())
         assert got == spec["characteristics"][col], (iid, col, got)
-    for col in df.columns[1 + len(CHARACTERISTICS):]:
+    for col in df.columns[1 + len(CHARACTERISTICS) :]:
         assert set(df[col].unique()) <= set(framework["answers"]), (iid, col)
 
 
@@ -763,6 +863,25 @@ def check_prompts(spec: dict, df: pl.DataFrame, framework: dict) -> None:
         assert (got_yes, got_rel) == (yes, relevant), (iid, prompt, got_yes, got_rel)
 
 
+def check_report_figures(spec: dict, df: pl.DataFrame, framework: dict) -> None:
+    """Assert pinned unrated counts, verbal quantities within their ranges, and N/A where an item does not apply."""
+    iid = spec["inspection_id"]
+    for measure, (yes, relevant) in spec.get("unrated", {}).items():
+        assert (int((df[measure] == YES).sum()), int((df[measure] != NA).sum())) == (yes, relevant), (iid, measure)
+    for measure, phrase, negated in spec.get("verbal", []):
+        share = 100 * int((df[measure] == (NO if negated else YES)).sum()) / int((df[measure] != NA).sum())
+        low, low_in, high, high_in = verbal_range(phrase)
+        assert (share >= low if low_in else share > low) and (share <= high if high_in else share < high), (
+            iid,
+            measure,
+            phrase,
+            share,
+        )
+    for item, rule in applies_to(framework).items():
+        outside = pl.any_horizontal([~pl.col(d).is_in(c) for d, c in rule.items()])
+        assert df.filter(outside & (pl.col(item) != NA)).is_empty(), (iid, item, "answered where it does not apply")
+
+
 def verify(spec: dict, framework: dict) -> None:
     """Read one inspection's files back, recompute, compare with its expected JSON, print a summary."""
     iid = spec["inspection_id"]
@@ -776,6 +895,7 @@ def verify(spec: dict, framework: dict) -> None:
     df = read_cases(folder / spec["cases_file"])
     check_file_shape(spec, df, framework)
     check_prompts(spec, df, framework)
+    check_report_figures(spec, df, framework)
     results, summary = recompute(df, manifest, framework)
     expected = json.loads((EXPECTED / f"{iid}.json").read_text(encoding="utf-8"))
     assert results == expected, iid

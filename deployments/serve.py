@@ -6,9 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from flows.config import prefect_defaults
-
-prefect_defaults()
+from flows import prefect_runtime
 
 DEFINITIONS = Path(__file__).resolve().parent / "prefect.yaml"
 
@@ -20,6 +18,7 @@ def deployment_definitions(path: Path = DEFINITIONS) -> list[dict]:
 
 def serve_all(path: Path = DEFINITIONS) -> None:
     """Serve every deployment in prefect.yaml, with its schedule and parameters, until stopped."""
+    prefect_runtime.prepare()  # before anything imports prefect
     from prefect import serve
     from prefect.schedules import Cron
 
@@ -29,9 +28,13 @@ def serve_all(path: Path = DEFINITIONS) -> None:
     for definition in deployment_definitions(path):
         flow = getattr(pipeline, definition["entrypoint"].rsplit(":", 1)[1])
         schedules = [Cron(s["cron"], timezone=s.get("timezone")) for s in definition.get("schedules") or []]
-        runnables.append(flow.to_deployment(
-            name=definition["name"], description=definition.get("description"), tags=definition.get("tags"),
-            parameters={k: v for k, v in (definition.get("parameters") or {}).items() if v is not None},
-            schedules=schedules or None,
-        ))
+        runnables.append(
+            flow.to_deployment(
+                name=definition["name"],
+                description=definition.get("description"),
+                tags=definition.get("tags"),
+                parameters={k: v for k, v in (definition.get("parameters") or {}).items() if v is not None},
+                schedules=schedules or None,
+            )
+        )
     serve(*runnables)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -12,17 +13,15 @@ DEFAULT_LANDING = str(PROJECT / "data" / "landing")
 DEFAULT_WAREHOUSE = str(PROJECT / "warehouse")
 DEFAULT_FRAMEWORKS = str(PROJECT / "data" / "frameworks")
 DEFAULT_PUBLICATION = str(PROJECT / "data" / "publication.toml")
+# Part of every inspection's fingerprint: a new version of the pipeline reprocesses what it publishes.
+PIPELINE_VERSION = version("annexe")
 
 
 def prefect_defaults() -> None:
-    """Keep Prefect offline, quiet and inside the project's working folder unless told otherwise."""
-    os.environ.setdefault("PREFECT_HOME", str(PROJECT / ".prefect"))
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
-    os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
+    """Prefect's environment defaults; moved to flows.prefect_runtime.configure(), this wrapper is to go."""
+    from flows import prefect_runtime
+
+    prefect_runtime.configure()
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,21 @@ class Settings:
 
     @property
     def suppression_threshold(self) -> int:
-        return int(self.publication.get("suppression", {}).get("threshold", 5))
+        """Fewest relevant cases a published breakdown cell may have (data/publication.toml)."""
+        return int(self.publication["suppression"]["threshold"])
+
+    @property
+    def minimum_cases(self) -> int:
+        """Fewest cases an inspection's sample must have to be published (data/publication.toml)."""
+        return int(self.publication["sample"]["minimum_cases"])
 
 
-def settings(landing: str | None = None, warehouse: str | None = None, frameworks_dir: str | None = None,
-             suppression_threshold: int | None = None) -> Settings:
+def settings(
+    landing: str | None = None,
+    warehouse: str | None = None,
+    frameworks_dir: str | None = None,
+    suppression_threshold: int | None = None,
+) -> Settings:
     """Resolve settings from arguments, ANNEXE_* environment variables and defaults."""
     publication_path = os.environ.get("ANNEXE_PUBLICATION", DEFAULT_PUBLICATION)
     publication = tomllib.loads(Path(publication_path).read_text(encoding="utf-8"))

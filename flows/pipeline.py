@@ -6,68 +6,87 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from flows.config import prefect_defaults
+# Prefect's environment is set before this is imported (flows.prefect_runtime.prepare()).
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
 
-prefect_defaults()
+from flows.config import settings
+from flows.stages import aggregate, finalize, gate, ingest, plan, publish, validate
+from flows.store import staging
+from flows.store.warehouse import Warehouse
 
-from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_progress_artifact, update_progress_artifact  # noqa: E402
-from prefect.runtime import flow_run  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
-
-from flows import planning, publish as publishing, stages  # noqa: E402
-from flows.config import settings  # noqa: E402
-
-STAGES = ("ingest", "validate", "aggregate", "check", "publish")
-# In-process listeners (the CLI's progress bar); called as (stage, batches done, batches in all).
+STAGES = ("ingest", "validate", "aggregate", "gate", "publish")
+# In-process listeners (the CLI's progress display); called as (stage, inspections done, inspections in all).
 progress_listeners: list[Callable[[str, int, int], None]] = []
 
 
 @task(name="plan", retries=2, retry_delay_seconds=2)
-def plan_task(landing: str, warehouse: str, frameworks_dir: str, inspection_ids: list[str] | None,
-              fieldwork_from: dt.date | None, fieldwork_to: dt.date | None, force: bool,
-              framework: str | None) -> dict:
+def plan_task(
+    landing: str,
+    warehouse: str,
+    frameworks_dir: str,
+    inspection_ids: list[str] | None,
+    fieldwork_from: dt.date | None,
+    fieldwork_to: dt.date | None,
+    force: bool,
+    framework: str | None,
+) -> dict:
     """Heal interrupted publications and decide which inspections to process."""
-    return planning.plan(landing, warehouse, frameworks_dir, inspection_ids, fieldwork_from, fieldwork_to, force,
-                         framework)
+    return plan.plan(landing, warehouse, frameworks_dir, inspection_ids, fieldwork_from, fieldwork_to, force, framework)
 
 
 @task(name="ingest", retries=2, retry_delay_seconds=2)
-def ingest_task(landing: str, warehouse: str, staging: str, inspection_ids: list[str], frameworks_dir: str,
-                framework: str | None) -> str:
+def ingest_task(
+    landing: str, warehouse: str, staging: str, inspection_ids: list[str], frameworks_dir: str, framework: str | None
+) -> str:
     """Read a batch of extracts from the landing zone into staging."""
-    return stages.ingest(landing, warehouse, staging, inspection_ids, frameworks_dir, framework)
+    return ingest.ingest(landing, warehouse, staging, inspection_ids, frameworks_dir, framework)
 
 
 @task(name="validate")
-def validate_task(warehouse: str, staging: str, frameworks_dir: str) -> str:
+def validate_task(warehouse: str, staging: str, frameworks_dir: str, minimum_cases: int) -> str:
     """Validate a batch of staged extracts; invalid ones are set aside for quarantine."""
-    return stages.validate(warehouse, staging, frameworks_dir)
+    return validate.validate(warehouse, staging, frameworks_dir, minimum_cases)
 
 
 @task(name="aggregate")
 def aggregate_task(warehouse: str, staging: str, frameworks_dir: str, suppression_threshold: int) -> str:
     """Compute the published tables for a batch."""
-    return stages.aggregate(warehouse, staging, frameworks_dir, suppression_threshold)
+    return aggregate.aggregate(warehouse, staging, frameworks_dir, suppression_threshold)
 
 
-@task(name="check")
-def check_task(warehouse: str, stagings: list[str], frameworks_dir: str) -> list[str]:
+@task(name="gate")
+def gate_task(warehouse: str, stagings: list[str], frameworks_dir: str) -> list[str]:
     """Run the quality gate once over every batch's tables (its fixed cost is high, its cost per row low)."""
-    return publishing.check(warehouse, stagings, frameworks_dir)
+    return gate.gate(warehouse, stagings, frameworks_dir)
 
 
 @task(name="publish", retries=1, retry_delay_seconds=2)
 def publish_task(warehouse: str, staging: str, run_id: str, frameworks_dir: str, publication: dict) -> str:
     """Publish a batch atomically, inspection by inspection."""
-    return publishing.publish(warehouse, staging, run_id, frameworks_dir, publication)
+    return publish.publish(warehouse, staging, run_id, frameworks_dir, publication)
 
 
 @task(name="finalize", retries=1, retry_delay_seconds=2)
-def finalize_task(warehouse: str, stagings: list[str], run_id: str, trigger: str, started_at: dt.datetime,
-                  publication: dict) -> list[dict]:
+def finalize_task(
+    warehouse: str,
+    stagings: list[str],
+    run_id: str,
+    trigger: str,
+    started_at: dt.datetime,
+    publication: dict,
+    refresh: bool = False,
+) -> list[dict]:
     """Record the run in the ledger and refresh the dictionary and index page."""
-    return publishing.finalize(warehouse, stagings, run_id, trigger, started_at, publication)
+    return finalize.finalize(warehouse, stagings, run_id, trigger, started_at, publication, refresh)
 
 
 def with_task_runner(flow_fn, dask_address: str | None = None, max_workers: int = 2):
@@ -87,58 +106,213 @@ def _notify(stage: str, done: int, total: int, artifact_id) -> None:
         update_progress_artifact(artifact_id, progress=round(100 * overall, 1))
 
 
-def run_pipeline(landing: str | None, warehouse: str | None, trigger: str, inspection_ids: list[str] | None = None,
-                 fieldwork_from: dt.date | None = None, fieldwork_to: dt.date | None = None, force: bool = False,
-                 framework: str | None = None, batch_size: int = 50, suppression_threshold: int | None = None,
-                 frameworks_dir: str | None = None) -> dict:
+def run_pipeline(
+    landing: str | None,
+    warehouse: str | None,
+    trigger: str,
+    inspection_ids: list[str] | None = None,
+    fieldwork_from: dt.date | None = None,
+    fieldwork_to: dt.date | None = None,
+    force: bool = False,
+    framework: str | None = None,
+    batch_size: int = 50,
+    suppression_threshold: int | None = None,
+    frameworks_dir: str | None = None,
+) -> dict:
     """Plan, then run every stage over batches of inspections, then close the run."""
     logger = get_run_logger()
     config = settings(landing, warehouse, frameworks_dir, suppression_threshold)
     run_id = str(flow_run.get_id() or uuid.uuid4())
     started_at = dt.datetime.now(dt.UTC)
-    planned = plan_task(config.landing, config.warehouse, config.frameworks_dir, inspection_ids, fieldwork_from,
-                        fieldwork_to, force, framework)
+    planned = plan_task(
+        config.landing,
+        config.warehouse,
+        config.frameworks_dir,
+        inspection_ids,
+        fieldwork_from,
+        fieldwork_to,
+        force,
+        framework,
+    )
     logger.info("%d to process, %d unchanged", len(planned["process"]), len(planned["unchanged"]))
-    work = planning.batches(planned["process"], batch_size)
-    staging_root = planning.claim_staging(config.warehouse, run_id) if work else ""
-    stagings = [f"{staging_root}/batch-{n:05d}" for n in range(len(work))]
+    work = plan.batches(planned["process"], batch_size)
+    stagings = (
+        staging.batch_folders(staging.claim(config.warehouse, run_id, trigger, started_at), len(work)) if work else []
+    )
     outcomes: list[dict] = []
-    if work:
-        artifact_id = create_progress_artifact(progress=0.0, key="annexe-run-progress",
-                                               description=f"{trigger} run over {len(planned['process'])} inspections")
-        w, fd = config.warehouse, config.frameworks_dir
+    try:
+        if work:
+            outcomes = _process(config, work, stagings, run_id, trigger, started_at, framework, planned)
+        else:  # nothing to process: ledger the run, and repair the shared files if they need it
+            finalize_task(config.warehouse, [], run_id, trigger, started_at, config.publication,
+                          planned["refresh_shared"])
+    except BaseException:
+        if stagings:  # ledger what was committed and delete staging (case-level data) whenever the process survives
+            try:
+                finalize.finalize(config.warehouse, stagings, run_id, trigger, started_at, config.publication)
+            finally:
+                staging.release(Warehouse(config.warehouse), staging.run_folder(stagings[0]))
+        raise
+    return {
+        "run_id": run_id,
+        "trigger": trigger,
+        "warehouse": config.warehouse,
+        "outcomes": outcomes,
+        **{
+            k: planned[k]
+            for k in (
+                "unchanged",
+                "out_of_range",
+                "missing",
+                "still_rejected",
+                "reasons",
+                "manifest_set_aside",
+                "set_aside",
+            )
+        },
+    }
 
-        def each_batch(stage: str, submit) -> None:
-            # Stage by stage across batches: a bounded pool never waits on work queued behind it.
-            futures = [submit(staging, ids) for staging, ids in zip(stagings, work)]
-            for done, future in enumerate(futures, start=1):
-                future.result()
-                _notify(stage, done, len(futures), artifact_id)
 
-        each_batch("ingest", lambda s, ids: ingest_task.submit(config.landing, w, s, ids, fd, framework))
-        each_batch("validate", lambda s, ids: validate_task.submit(w, s, fd))
-        each_batch("aggregate", lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold))
-        check_task(w, stagings, fd)
-        _notify("check", 1, 1, artifact_id)
-        each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))
-        outcomes = finalize_task(config.warehouse, stagings, run_id, trigger, started_at, config.publication)
-    elif not publishing.index_exists(config.warehouse):
-        finalize_task(config.warehouse, [], run_id, trigger, started_at, config.publication)
-    return {"run_id": run_id, "trigger": trigger, "warehouse": config.warehouse, "outcomes": outcomes,
-            **{k: planned[k] for k in ("unchanged", "out_of_range", "missing", "still_rejected")}}
+def _process(
+    config,
+    work: list[list[str]],
+    stagings: list[str],
+    run_id: str,
+    trigger: str,
+    started_at: dt.datetime,
+    framework: str | None,
+    planned: dict,
+) -> list[dict]:
+    """Every stage over every batch, stage by stage, then finalize; return the outcomes."""
+    artifact_id = create_progress_artifact(
+        progress=0.0, key="annexe-run-progress", description=f"{trigger} run over {len(planned['process'])} inspections"
+    )
+    w, fd = config.warehouse, config.frameworks_dir
+
+    total = sum(len(ids) for ids in work)
+
+    def each_batch(stage: str, submit) -> None:
+        # Stage by stage across batches: a bounded pool never waits on work queued behind it.
+        futures = [submit(staging, ids) for staging, ids in zip(stagings, work, strict=True)]
+        done = 0
+        for future, ids in zip(futures, work, strict=True):
+            future.result()
+            done += len(ids)
+            _notify(stage, done, total, artifact_id)
+
+    each_batch("ingest", lambda s, ids: ingest_task.submit(config.landing, w, s, ids, fd, framework))
+    each_batch("validate", lambda s, ids: validate_task.submit(w, s, fd, config.minimum_cases))
+    each_batch("aggregate", lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold))
+    gate_task(w, stagings, fd)
+    _notify("gate", total, total, artifact_id)
+    each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))
+    return finalize_task(
+        config.warehouse, stagings, run_id, trigger, started_at, config.publication, planned["refresh_shared"]
+    )
+
+
+def _report(summary: dict) -> State:
+    """Tell Prefect what the run did: a log line per inspection, table artifacts, and a state that is Failed
+    when any inspection was rejected (its publications stand), so the UI and automations see rejections."""
+    logger = get_run_logger()
+    published = [o for o in summary["outcomes"] if o["outcome"] == "published"]
+    rejected = [o for o in summary["outcomes"] if o["outcome"] == "rejected"]
+    for o in published:
+        logger.info(
+            "published %s (%s): %s/%s, %s",
+            o["inspection_id"],
+            o.get("pdu"),
+            o.get("score"),
+            o.get("max_score"),
+            o.get("overall_rating"),
+        )
+    for o in rejected:
+        for p in o["problems"]:
+            logger.warning(
+                "rejected %s: %s row %s column %s: %s",
+                o["inspection_id"],
+                p["file"],
+                p["row"],
+                p["column"],
+                p["message"],
+            )
+    for inspection_id in summary["still_rejected"]:
+        logger.warning("still rejected %s: its extract is unchanged since it was quarantined", inspection_id)
+    for folder in summary["set_aside"]:
+        logger.warning("not read: landing-zone folder %s: %s", folder["folder"], folder["reason"])
+    create_table_artifact(
+        key="annexe-published",
+        description="Inspections published by this run",
+        table=[
+            {
+                "inspection": o["inspection_id"],
+                "pdu": o.get("pdu"),
+                "score": f"{o.get('score')}/{o.get('max_score')}",
+                "overall rating": o.get("overall_rating"),
+            }
+            for o in published
+        ],
+    )
+    create_table_artifact(
+        key="annexe-quarantine",
+        description="Problems that stopped an inspection's publication",
+        table=[
+            {
+                "inspection": o["inspection_id"],
+                "file": p["file"],
+                "row": p["row"],
+                "column": p["column"],
+                "check": p.get("check"),
+                "message": p["message"],
+            }
+            for o in rejected
+            for p in o["problems"]
+        ],
+    )
+    counts = f"{len(published)} published, {len(rejected)} rejected, {len(summary['unchanged'])} unchanged" + (
+        f", {len(summary['still_rejected'])} still rejected" if summary["still_rejected"] else ""
+    )
+    create_markdown_artifact(
+        key="annexe-run-summary",
+        description="What this run did",
+        markdown=f"# annexe {summary['trigger']} run\n\n{counts}.\n\nWarehouse: `{summary['warehouse']}`\n",
+    )
+    failed = len(rejected) + len(summary["still_rejected"])
+    if failed:
+        return Failed(message=f"{failed} inspection(s) rejected and in quarantine; {counts}", data=summary)
+    return Completed(message=counts, data=summary)
+
+
+def run_summary(flow_fn, **kwargs) -> dict:
+    """Run a flow in this process and return its summary, whether it ended Completed or Failed by rejections."""
+    result = flow_fn(**kwargs, return_state=True).result(raise_on_failure=False)
+    if isinstance(result, BaseException):  # the run itself failed, not the data
+        raise result
+    return result
 
 
 @flow(name="annexe-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
-def nightly(landing: str | None = None, warehouse: str | None = None, trigger: str = "schedule",
-            batch_size: int = 50) -> dict:
+def nightly(
+    landing: str | None = None, warehouse: str | None = None, trigger: str = "schedule", batch_size: int = 50
+) -> State:
     """Process every new or changed inspection in the landing zone and publish it."""
-    return run_pipeline(landing, warehouse, trigger, batch_size=batch_size)
+    return _report(run_pipeline(landing, warehouse, trigger, batch_size=batch_size))
 
 
 @flow(name="annexe-backfill", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
-def backfill(inspection_ids: list[str] | None = None, fieldwork_from: dt.date | None = None,
-             fieldwork_to: dt.date | None = None, force: bool = False, framework: str | None = None,
-             landing: str | None = None, warehouse: str | None = None, batch_size: int = 50) -> dict:
-    """Reprocess chosen inspections (by id, by fieldwork dates, or all), optionally forced or under another framework."""
-    return run_pipeline(landing, warehouse, "backfill", inspection_ids, fieldwork_from, fieldwork_to, force,
-                        framework, batch_size)
+def backfill(
+    inspection_ids: list[str] | None = None,
+    fieldwork_from: dt.date | None = None,
+    fieldwork_to: dt.date | None = None,
+    force: bool = False,
+    framework: str | None = None,
+    landing: str | None = None,
+    warehouse: str | None = None,
+    batch_size: int = 50,
+) -> State:
+    """Reprocess chosen inspections (by id, fieldwork dates or all), optionally forced or under another framework."""
+    return _report(
+        run_pipeline(
+            landing, warehouse, "backfill", inspection_ids, fieldwork_from, fieldwork_to, force, framework, batch_size
+        )
+    )

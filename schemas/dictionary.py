@@ -35,30 +35,45 @@ def _tables() -> list[TableSpec]:
 
 def dictionary_json() -> str:
     """Machine-readable dictionary: every table, its grain and columns with types and descriptions."""
-    return json.dumps(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "tables": [
-                {
-                    "name": t.name, "description": t.description, "grain": t.grain,
-                    "columns": [
-                        {"name": c.name, "type": str(c.dtype), "nullable": c.nullable, "description": c.description}
-                        for c in t.columns
-                    ],
-                }
-                for t in _tables()
-            ],
-        },
-        indent=2,
-    ) + "\n"
+    return (
+        json.dumps(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "tables": [
+                    {
+                        "name": t.name,
+                        "description": t.description,
+                        "grain": t.grain,
+                        "columns": [
+                            {"name": c.name, "type": str(c.dtype), "nullable": c.nullable, "description": c.description}
+                            for c in t.columns
+                        ],
+                    }
+                    for t in _tables()
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def dictionary_markdown() -> str:
     """Human-readable dictionary of the published tables."""
     lines = ["# Data dictionary", "", f"Schema version {SCHEMA_VERSION}. Generated from `schemas/tables.py`.", ""]
     for table in _tables():
-        lines += [f"## `{table.name}`", "", table.description, "", f"One row per {table.grain}.", "",
-                  "| column | type | nullable | description |", "|---|---|---|---|"]
-        lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.nullable else 'no'} | {c.description} |" for c in table.columns]
+        lines += [
+            f"## `{table.name}`",
+            "",
+            table.description,
+            "",
+            f"One row per {table.grain}.",
+            "",
+            "| column | type | nullable | description |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{c.name}` | {c.dtype} | {'yes' if c.nullable else 'no'} | {c.description} |" for c in table.columns
+        ]
         lines.append("")
     return "\n".join(lines) + "\n" + READING

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from flows import prefect_runtime
+
 PROJECT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("PREFECT_HOME", str(PROJECT / ".prefect" / "tests"))
-os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+prefect_runtime.configure(PROJECT / ".prefect" / "tests")  # before any test module imports prefect
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 LANDING = PROJECT / "data" / "landing"
@@ -27,7 +24,9 @@ def prefect_api():
     """One temporary Prefect API shared by every test that runs a flow."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90):
+    prefect_runtime.install_lifeline()
+    # None: configure()'s generous start-up limit, as the harness migrates a new database while its API starts.
+    with prefect_test_harness(server_startup_timeout=None):
         yield
 
 
@@ -41,8 +40,11 @@ def landing(tmp_path: Path) -> Path:
 
 def tree_hashes(root: Path) -> dict[str, str]:
     """sha256 of every file below a folder, by relative path."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +60,9 @@ def broken_run(prefect_api, tmp_path_factory):
     shutil.copytree(LANDING, landing)
     broken = {b.name: make_broken(landing, b) for b in BREAKAGES}
     before = tree_hashes(landing)
-    result = CliRunner().invoke(app, ["run", "--landing", str(landing), "--warehouse", str(root / "warehouse"),
-                                      "--no-progress"], env={"COLUMNS": "250"})
-    return {"result": result, "landing": landing, "warehouse": root / "warehouse", "broken": broken,
-            "before": before}
+    result = CliRunner().invoke(
+        app,
+        ["run", "--landing", str(landing), "--warehouse", str(root / "warehouse"), "--no-progress"],
+        env={"COLUMNS": "250"},
+    )
+    return {"result": result, "landing": landing, "warehouse": root / "warehouse", "broken": broken, "before": before}

@@ -1,11 +1,31 @@
-"""Standard ratings, score and overall rating, per the framework's bands."""
+"""Rating bands, standard ratings, score and overall rating, per the framework's bands."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from transforms.framework import Framework
-from transforms.percentages import band_expression, score_band_expression
+
+
+def band_expression(bands: pl.DataFrame, basis: str, value: str = "rating") -> pl.Expr:
+    """Expression giving each row's band (rating label or points), per the framework's banding basis."""
+    expression = pl.lit(None, dtype=pl.String if value == "rating" else pl.Int64)
+    # Bands tile 0-100, so the first band (from the top) whose minimum is reached is the band.
+    for band in bands.sort("min").iter_rows(named=True):
+        if basis == "published":
+            reached = pl.col("published_percentage") >= band["min"]
+        else:
+            reached = 100 * pl.col("yes") >= band["min"] * pl.col("relevant_cases")
+        expression = pl.when(reached & (pl.col("relevant_cases") > 0)).then(pl.lit(band[value])).otherwise(expression)
+    return expression
+
+
+def score_band_expression(bands: pl.DataFrame, score: str = "score") -> pl.Expr:
+    """Expression giving the overall rating for a score."""
+    expression = pl.lit(None, dtype=pl.String)
+    for band in bands.sort("min").iter_rows(named=True):
+        expression = pl.when(pl.col(score) >= band["min"]).then(pl.lit(band["rating"])).otherwise(expression)
+    return expression
 
 
 def unratable_standards(key_question_results: pl.DataFrame, framework: Framework) -> pl.DataFrame:
@@ -74,7 +94,16 @@ def inspection_summaries(
         .with_columns(overall_rating=score_band_expression(framework.overall_bands))
         .sort("inspection_id")
         .select(
-            "inspection_id", "framework", "pdu", "region", "fieldwork_start", "cases", "community_orders",
-            "licences", "score", "max_score", "overall_rating",
+            "inspection_id",
+            "framework",
+            "pdu",
+            "region",
+            "fieldwork_start",
+            "cases",
+            "community_orders",
+            "licences",
+            "score",
+            "max_score",
+            "overall_rating",
         )
     )

@@ -10,41 +10,41 @@ from transforms.percentages import counts_to_percentages
 ANSWER_COUNTS = {"yes": "Yes", "no": "No", "not_applicable": "N/A"}
 
 
-def long_answers(cases: pl.DataFrame, item_ids: list[str], index: list[str], item: str) -> pl.DataFrame:
-    """One row per case and question (or prompt): the answer given."""
-    present = [i for i in item_ids if i in cases.columns]
-    return cases.select(*index, *present).unpivot(index=index, on=present, variable_name=item, value_name="answer")
-
-
-def count_answers(answers: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Yes / No / N/A counts per group, with relevant cases and percentages."""
-    counts = answers.group_by(by).agg(
-        [(pl.col("answer") == label).sum().cast(pl.Int64).alias(name) for name, label in ANSWER_COUNTS.items()]
-    )
-    return counts_to_percentages(counts)
-
-
 def count_items(cases: pl.DataFrame, item_ids: list[str], by: list[str], item: str) -> pl.DataFrame:
     """Yes / No / N/A counts per group and question (or prompt), with relevant cases and percentages.
 
-    The same figures as count_answers(long_answers(...)), counted on the wide frame in one group-by and
-    reshaped afterwards: the long frame (one row per case and question, index columns repeated) is
-    never built, which is several times faster at national scale (see benchmarks/).
+    Counted on the wide frame in one group-by and reshaped afterwards: a long frame (one row per case and
+    question, index columns repeated) is never built, which is several times faster at national scale
+    (see benchmarks/).
     """
     present = [i for i in item_ids if i in cases.columns]
     if not present:
-        empty = pl.DataFrame(schema={**cases.select(by).schema, item: pl.String,
-                                     **{name: pl.Int64 for name in ANSWER_COUNTS}})
+        empty = pl.DataFrame(
+            schema={**cases.select(by).schema, item: pl.String, **{name: pl.Int64 for name in ANSWER_COUNTS}}
+        )
         return counts_to_percentages(empty)
     wide = cases.group_by(by).agg(
-        [(pl.col(i) == label).sum().cast(pl.Int64).alias(f"{name}\x1f{i}")
-         for i in present for name, label in ANSWER_COUNTS.items()]
+        [
+            (pl.col(i) == label).sum().cast(pl.Int64).alias(f"{name}\x1f{i}")
+            for i in present
+            for name, label in ANSWER_COUNTS.items()
+        ]
     )
     counts = pl.concat(
-        [wide.select(*by, pl.lit(i, dtype=pl.String).alias(item),
-                     *[pl.col(f"{name}\x1f{i}").alias(name) for name in ANSWER_COUNTS]) for i in present]
+        [
+            wide.select(
+                *by,
+                pl.lit(i, dtype=pl.String).alias(item),
+                *[pl.col(f"{name}\x1f{i}").alias(name) for name in ANSWER_COUNTS],
+            )
+            for i in present
+        ]
     )
-    return counts_to_percentages(counts)
+    # Inspections of one batch may supply different optional columns: a column one extract lacks is null in
+    # the combined frame, and a supplied column is never blank, so a group with no answer at all did not
+    # supply that question or prompt and has no result.
+    supplied = sum(pl.col(name) for name in ANSWER_COUNTS) > 0
+    return counts_to_percentages(counts.filter(supplied))
 
 
 def key_question_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
@@ -54,8 +54,16 @@ def key_question_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFr
         counts.join(framework.key_questions, on="question_id", how="left")
         .sort("inspection_id", "question_order")
         .select(
-            "inspection_id", "standard_id", "question_id", "question_text", "yes", "no", "not_applicable",
-            "relevant_cases", "percentage", "published_percentage",
+            "inspection_id",
+            "standard_id",
+            "question_id",
+            "question_text",
+            "yes",
+            "no",
+            "not_applicable",
+            "relevant_cases",
+            "percentage",
+            "published_percentage",
         )
     )
 
@@ -67,8 +75,37 @@ def prompt_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
         counts.join(framework.prompts, on="prompt_id", how="left")
         .sort("inspection_id", "prompt_order")
         .select(
-            "inspection_id", "standard_id", "question_id", "prompt_id", "prompt_text", "yes", "no",
-            "not_applicable", "relevant_cases", "percentage", "published_percentage",
+            "inspection_id",
+            "standard_id",
+            "question_id",
+            "prompt_id",
+            "prompt_text",
+            "yes",
+            "no",
+            "not_applicable",
+            "relevant_cases",
+            "percentage",
+            "published_percentage",
+        )
+    )
+
+
+def unrated_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
+    """The same counts and percentages for every unrated measure supplied (reported, never rated)."""
+    counts = count_items(cases, framework.unrated_ids, ["inspection_id"], "measure_id")
+    return (
+        counts.join(framework.unrated_measures, on="measure_id", how="left")
+        .sort("inspection_id", "measure_order")
+        .select(
+            "inspection_id",
+            "measure_id",
+            "measure_text",
+            "yes",
+            "no",
+            "not_applicable",
+            "relevant_cases",
+            "percentage",
+            "published_percentage",
         )
     )
 
@@ -78,26 +115,30 @@ def breakdowns(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
     dimensions = list(framework.case_characteristics)
     parts = []
     for dimension in dimensions:
-        by_category = cases.select("inspection_id", pl.col(dimension).alias("category"),
-                                   *[q for q in framework.question_ids if q in cases.columns])
+        by_category = cases.select(
+            "inspection_id",
+            pl.col(dimension).alias("category"),
+            *[q for q in framework.question_ids if q in cases.columns],
+        )
         counts = count_items(by_category, framework.question_ids, ["inspection_id", "category"], "question_id")
         parts.append(counts.with_columns(dimension=pl.lit(dimension)))
-    order = pl.DataFrame(
-        [
-            {"dimension": d, "category": c, "dimension_order": i, "category_order": j}
-            for i, d in enumerate(dimensions)
-            for j, c in enumerate(framework.case_characteristics[d])
-        ],
-        schema={"dimension": pl.String, "category": pl.String, "dimension_order": pl.Int32, "category_order": pl.Int32},
-    )
     return (
         pl.concat(parts, how="diagonal")
-        .join(order, on=["dimension", "category"], how="left")
+        .join(framework.category_order, on=["dimension", "category"], how="left")
         .join(framework.key_questions.select("question_id", "standard_id", "question_order"), on="question_id")
         .sort("inspection_id", "dimension_order", "category_order", "question_order")
         .select(
-            "inspection_id", "dimension", "category", "standard_id", "question_id", "yes", "no", "not_applicable",
-            "relevant_cases", "percentage", "published_percentage",
+            "inspection_id",
+            "dimension",
+            "category",
+            "standard_id",
+            "question_id",
+            "yes",
+            "no",
+            "not_applicable",
+            "relevant_cases",
+            "percentage",
+            "published_percentage",
         )
     )
 
@@ -106,13 +147,16 @@ def sample_profile(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
     """How many inspected cases fall in each category of each case characteristic."""
     parts = []
     for order, (dimension, categories) in enumerate(framework.case_characteristics.items()):
-        grid = cases.select("inspection_id").unique().join(
-            pl.DataFrame({"category": categories, "category_order": list(range(len(categories)))}), how="cross"
+        grid = (
+            cases.select("inspection_id")
+            .unique()
+            .join(pl.DataFrame({"category": categories, "category_order": list(range(len(categories)))}), how="cross")
         )
         counted = cases.group_by("inspection_id", dimension).agg(cases=pl.len().cast(pl.Int64))
         parts.append(
-            grid.join(counted.rename({dimension: "category"}), on=["inspection_id", "category"], how="left")
-            .with_columns(pl.col("cases").fill_null(0), dimension=pl.lit(dimension), dimension_order=pl.lit(order))
+            grid.join(
+                counted.rename({dimension: "category"}), on=["inspection_id", "category"], how="left"
+            ).with_columns(pl.col("cases").fill_null(0), dimension=pl.lit(dimension), dimension_order=pl.lit(order))
         )
     return (
         pl.concat(parts)

@@ -6,9 +6,10 @@ import polars as pl
 
 from schemas.tables import TABLES
 from transforms.framework import Framework
+from transforms.intervals import rating_sensitivity, with_intervals
 from transforms.ratings import inspection_summaries, standard_ratings
-from transforms.results import breakdowns, key_question_results, prompt_results, sample_profile
-from transforms.suppression import suppress_small_numbers
+from transforms.results import breakdowns, key_question_results, prompt_results, sample_profile, unrated_results
+from transforms.suppression import suppress_sample_profile, suppress_small_numbers
 
 
 def build_tables(
@@ -23,15 +24,20 @@ def build_tables(
     `manifests` has one row per inspection (inspection_id, framework, pdu, region, fieldwork_start,
     fingerprint); every output row carries its inspection's fingerprint.
     """
-    key_questions = key_question_results(cases, framework)
-    ratings = standard_ratings(key_questions, organisational_ratings, framework)
+    key_questions = with_intervals(key_question_results(cases, framework))
+    ratings = rating_sensitivity(
+        standard_ratings(key_questions, organisational_ratings, framework), key_questions, framework
+    )
+    # Breakdowns withhold every category the profile withholds: a shown cell would give its size away.
+    profile = suppress_sample_profile(sample_profile(cases, framework), suppression_threshold)
     tables = {
         "inspections": inspection_summaries(manifests, cases, ratings, framework),
         "standard_ratings": ratings,
         "key_question_results": key_questions,
-        "prompt_results": prompt_results(cases, framework),
-        "breakdowns": suppress_small_numbers(breakdowns(cases, framework), suppression_threshold),
-        "sample_profile": sample_profile(cases, framework),
+        "prompt_results": with_intervals(prompt_results(cases, framework)),
+        "unrated_results": with_intervals(unrated_results(cases, framework)),
+        "breakdowns": suppress_small_numbers(breakdowns(cases, framework), suppression_threshold, profile),
+        "sample_profile": profile,
     }
     fingerprints = manifests.select("inspection_id", "fingerprint")
     return {

@@ -13,9 +13,8 @@ import polars as pl
 
 from transforms.framework import Framework
 
-REQUIRED_TABLES = (
-    "inspections", "standard_ratings", "key_question_results", "prompt_results", "breakdowns", "sample_profile",
-)
+REQUIRED_TABLES = ("inspections", "standard_ratings", "key_question_results", "breakdowns", "sample_profile")
+OPTIONAL_TABLES = ("prompt_results", "unrated_results")  # the extract contract makes these answers optional
 
 NOT_APPLICABLE = "[z]"
 """GSS shorthand for a figure that does not apply (no relevant case; no key question for a judged standard)."""
@@ -80,6 +79,81 @@ def suppression_threshold(publication: dict) -> int | None:
     return int(value) if value is not None else None
 
 
+def suppression_text(publication: dict) -> str:
+    """How figures are withheld, as transforms/suppression.py withholds them, for the notes of both outputs."""
+    symbol = suppression_symbol(publication)
+    threshold = suppression_threshold(publication)
+    fewer = f"fewer than {threshold}" if threshold is not None else "too few"
+    enough = f"at least {threshold}" if threshold is not None else "enough to publish"
+    return (
+        f"{symbol} marks a figure withheld to protect the confidentiality of the people in the sample. A breakdown "
+        f"cell with {fewer} relevant cases is withheld. Further cells are then withheld, smallest first "
+        "(secondary suppression), until the withheld cells of each characteristic and key question together hold "
+        f"either no relevant case or {enough}, and, unless every relevant case of that key question has the same "
+        "answer, do not all share one answer. So no withheld figure can be worked out by subtracting the published "
+        "categories from the published total, and withheld cells do not reveal that everyone in them gave the same "
+        "answer. The same protection applies to the numbers of cases in the sample profile, except for sentence "
+        "type, whose numbers the inspection report publishes; a category withheld from the sample profile is "
+        "withheld from the breakdowns too."
+    )
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of a published annexe: when, and what changed."""
+
+    date: dt.date
+    note: str
+
+
+@dataclass(frozen=True)
+class Release:
+    """Facts about this release of an inspection's annexe, given in publication["release"]."""
+
+    published_on: dt.date
+    statistics_status: str
+    next_update: str | None = None
+    report_url: str | None = None
+    revisions: tuple[Revision, ...] = ()
+
+    @property
+    def report_link(self) -> str | None:
+        """The report's address if it may be a link: http(s) only, so that 'javascript:' and the like stay text."""
+        url = self.report_url
+        trusted = url is not None and url.lower().startswith(("https://", "http://"))
+        return url if trusted and not any(ch.isspace() or not ch.isprintable() for ch in url) else None
+
+    def facts(self) -> list[tuple[str, str]]:
+        """Label and text of each fact shown near the top of both outputs (the report address aside)."""
+        facts = [("Published", long_date(self.published_on)), ("Statistics status", self.statistics_status)]
+        if self.next_update:
+            facts.append(("Next update", self.next_update))
+        return facts
+
+
+def release_facts(publication: dict) -> Release | None:
+    """The release facts of publication["release"], revisions newest first; None when none are given."""
+    release = publication.get("release")
+    if release is None:
+        return None
+    revisions = tuple(Revision(r["date"], str(r["note"])) for r in release.get("revisions") or ())
+    for day in (release["published_on"], *(r.date for r in revisions)):
+        if not isinstance(day, dt.date):
+            raise ValueError(f"release dates must be dates, not {day!r}")
+    return Release(
+        published_on=release["published_on"],
+        statistics_status=str(release["statistics_status"]),
+        next_update=_text_or_none(release.get("next_update")),
+        report_url=_text_or_none(release.get("report_url")),
+        revisions=tuple(sorted(revisions, key=lambda r: r.date, reverse=True)),
+    )
+
+
+def _text_or_none(value) -> str | None:
+    """None for a missing or empty value, else its text."""
+    return None if value is None or value == "" else str(value)
+
+
 @dataclass(frozen=True)
 class Note:
     """One note of the notes sheet / notes section, referenced from table titles by its `ref`."""
@@ -111,24 +185,24 @@ def methodology_notes(framework: Framework, publication: dict) -> list[Note]:
     )
     judged = framework.standards.filter(pl.col("rated_by") == "judgement")
     judged_names = [f"{r['standard_name']} ({r['standard_id']})" for r in judged.iter_rows(named=True)]
-    symbol = suppression_symbol(publication)
-    threshold = suppression_threshold(publication)
-    fewer = f"fewer than {threshold} relevant cases" if threshold is not None else "too few relevant cases"
     notes = [
         Note(
-            "denominator", "Percentage Yes",
+            "denominator",
+            "Percentage Yes",
             "Percentage Yes is the number of cases answered Yes divided by the number of relevant cases "
             "(Yes plus No). Cases answered N/A (not applicable) are excluded from the denominator.",
         ),
         Note("rounding", "Rounding", rounding + " Percentages are calculated from unrounded counts."),
         Note(
-            "bands", "Rating bands",
+            "bands",
+            "Rating bands",
             "A standard rated from the case sample takes the rating of its lowest key question (the lowest "
             f"percentage Yes), placed in a rating band: {bands}. Bands apply to {basis}. "
             "A key question with no relevant case has no percentage and does not drive the rating.",
         ),
         Note(
-            "score", "Score and overall rating",
+            "score",
+            "Score and overall rating",
             f"The score is the sum of the points of the {framework.standards.height} standards' ratings, out of "
             f"{framework.max_score}. The overall rating comes from the score: {overall}.",
         ),
@@ -136,21 +210,17 @@ def methodology_notes(framework: Framework, publication: dict) -> list[Note]:
     if judged_names:
         notes.append(
             Note(
-                "judgement", "Standards rated by inspectors",
+                "judgement",
+                "Standards rated by inspectors",
                 _join(judged_names) + " are rated by inspectors' judgement, not from the case sample, so they "
                 f"have no key questions; their lowest key question is shown as {NOT_APPLICABLE} (not applicable).",
             )
         )
     notes += [
+        Note("suppression", f"Suppressed figures {suppression_symbol(publication)}", suppression_text(publication)),
         Note(
-            "suppression", f"Suppressed figures {symbol}",
-            f"{symbol} marks a figure withheld to protect the confidentiality of the people in the sample: a "
-            f"breakdown cell with {fewer} is suppressed. Where only one cell of a characteristic and key question "
-            "would be withheld, the next smallest cell is withheld too (secondary suppression), so that the "
-            "withheld figure cannot be worked out by subtracting the other categories from the published total.",
-        ),
-        Note(
-            "prompts", "Prompts",
+            "prompts",
+            "Prompts",
             "Prompts are the sub-questions of each key question, worded as in the inspection framework "
             f"({framework.name}, version {framework.version}). They are answered and calculated in the same way as "
             "key questions but do not drive ratings.",
@@ -173,7 +243,7 @@ def check_tables(tables: dict[str, pl.DataFrame]) -> dict:
     if inspections.height != 1:
         raise ValueError(f"the annexe is for one inspection; the inspections table has {inspections.height} rows")
     inspection = inspections.row(0, named=True)
-    for name in REQUIRED_TABLES[1:]:
+    for name in (*REQUIRED_TABLES[1:], *(t for t in OPTIONAL_TABLES if t in tables)):
         others = set(tables[name]["inspection_id"].unique().to_list()) - {inspection["inspection_id"]}
         if others:
             raise ValueError(f"table {name} has rows for other inspections: {', '.join(sorted(others))}")
@@ -203,35 +273,50 @@ def ordered_ratings(tables: dict[str, pl.DataFrame], framework: Framework) -> pl
 def ordered_questions(tables: dict[str, pl.DataFrame], framework: Framework) -> pl.DataFrame:
     """Key-question results in framework order."""
     order = framework.key_questions.select("question_id", "question_order")
-    return tables["key_question_results"].join(order, on="question_id", how="left").sort(
-        "question_order", nulls_last=True
+    return (
+        tables["key_question_results"].join(order, on="question_id", how="left").sort("question_order", nulls_last=True)
     )
 
 
-def ordered_prompts(tables: dict[str, pl.DataFrame], framework: Framework) -> pl.DataFrame:
-    """Prompt results in framework order."""
+def ordered_prompts(tables: dict[str, pl.DataFrame], framework: Framework) -> pl.DataFrame | None:
+    """Prompt results in framework order; None when the extract supplied no prompt answers."""
+    prompts = tables.get("prompt_results")
+    if prompts is None or prompts.is_empty():
+        return None
     order = framework.prompts.select("prompt_id", "prompt_order")
-    return tables["prompt_results"].join(order, on="prompt_id", how="left").sort("prompt_order", nulls_last=True)
+    return prompts.join(order, on="prompt_id", how="left").sort("prompt_order", nulls_last=True)
 
 
-def _category_order(framework: Framework) -> pl.DataFrame:
-    rows = [
-        {"dimension": dimension, "category": category, "dimension_order": d, "category_order": c}
-        for d, (dimension, categories) in enumerate(framework.case_characteristics.items())
-        for c, category in enumerate(categories)
-    ]
-    return pl.DataFrame(
-        rows,
-        schema={"dimension": pl.String, "category": pl.String, "dimension_order": pl.Int64,
-                "category_order": pl.Int64},
+def ordered_unrated(tables: dict[str, pl.DataFrame], framework: Framework) -> pl.DataFrame | None:
+    """Unrated-measure results in framework order; None when the extract supplied none."""
+    unrated = tables.get("unrated_results")
+    if unrated is None or unrated.is_empty():
+        return None
+    order = framework.unrated_measures.select("measure_id", "measure_order")
+    return unrated.join(order, on="measure_id", how="left").sort("measure_order", nulls_last=True)
+
+
+def prompts_statement(prompts: pl.DataFrame | None, framework: Framework) -> str:
+    """What the annexe says about prompts missing from the extract; empty when every prompt was answered."""
+    if prompts is None:
+        return "No prompt answers were supplied for this inspection, so no prompt figures are published."
+    supplied = prompts["prompt_id"].n_unique()
+    if supplied >= framework.prompts.height:
+        return ""
+    return (
+        f"Prompt answers were supplied for {supplied} of the {framework.prompts.height} prompts of the framework "
+        "for this inspection; only those prompts are shown."
     )
 
 
 def ordered_profile(tables: dict[str, pl.DataFrame], framework: Framework) -> pl.DataFrame:
-    """Sample profile in the framework's order of characteristics and categories."""
+    """Sample profile in the framework's order of characteristics and categories, with its `suppressed` flags."""
+    profile = tables["sample_profile"]
+    if "suppressed" not in profile.columns:  # frames published before the sample profile was protected
+        profile = profile.with_columns(suppressed=pl.lit(False))
     return (
-        tables["sample_profile"]
-        .join(_category_order(framework), on=["dimension", "category"], how="left")
+        profile.with_columns(pl.col("suppressed").fill_null(False))
+        .join(framework.category_order, on=["dimension", "category"], how="left")
         .sort("dimension_order", "category_order", "dimension", "category", nulls_last=True)
     )
 
@@ -241,7 +326,7 @@ def ordered_breakdowns(tables: dict[str, pl.DataFrame], framework: Framework) ->
     order = framework.key_questions.select("question_id", "question_order")
     return (
         tables["breakdowns"]
-        .join(_category_order(framework), on=["dimension", "category"], how="left")
+        .join(framework.category_order, on=["dimension", "category"], how="left")
         .join(order, on="question_id", how="left")
         .sort("dimension_order", "dimension", "category_order", "category", "question_order", nulls_last=True)
     )

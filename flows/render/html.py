@@ -8,7 +8,6 @@ what the tables beside them say and never rely on colour.
 from __future__ import annotations
 
 import functools
-
 import textwrap
 from pathlib import Path
 
@@ -30,6 +29,9 @@ from flows.render.common import (
     ordered_prompts,
     ordered_questions,
     ordered_ratings,
+    ordered_unrated,
+    prompts_statement,
+    release_facts,
     suppression_symbol,
     suppression_threshold,
 )
@@ -71,11 +73,12 @@ def _x(percentage: float) -> float:
 
 
 def bar_chart(standard: dict, questions: list[dict], framework: Framework, rating: dict) -> dict:
-    """Geometry of one standard's chart: a horizontal bar a key question, lines at the band thresholds."""
-    thresholds = [
-        b for b in framework.rating_bands.sort("min").iter_rows(named=True) if 0 < b["min"] <= 100
-    ]
-    top = LABEL_ROW * len(thresholds) + 8
+    """Geometry of one standard's chart: a horizontal bar a key question, every band labelled at its start.
+
+    A line marks each band's lower threshold; the lowest band starts at the axis, so it has a label and no line.
+    """
+    in_range = [b for b in framework.rating_bands.sort("min").iter_rows(named=True) if 0 <= b["min"] <= 100]
+    top = LABEL_ROW * len(in_range) + 8
     bands = [
         {
             "rating": b["rating"],
@@ -83,9 +86,9 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
             "x": _x(b["min"]),
             "label_y": LABEL_ROW * (i + 1) - 5,
             "line_top": LABEL_ROW * i + 2,
-            "label": f"{b['rating']} ({b['min']}%)",
+            "label": f"{b['rating']} ({b['min']}% to {b['max']}%)",
         }
-        for i, b in enumerate(thresholds)
+        for i, b in enumerate(in_range)
     ]
     bars, y = [], top
     lowest = rating.get("lowest_question_id")
@@ -101,7 +104,7 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
         bars.append(
             {
                 "question_id": q["question_id"],
-                "lines": list(zip(lines, text_y)),
+                "lines": list(zip(lines, text_y, strict=True)),
                 "percentage": percentage,
                 "x": PLOT_LEFT,
                 "y": bar_y,
@@ -119,20 +122,24 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
     segments = [(0, top - 4)] + [(b["y"] - 4, b["y"] + BAR_HEIGHT + 4) for b in bars]
     segments[-1] = (segments[-1][0], plot_bottom)
     for band in bands:
-        band["segments"] = [(max(y1, band["line_top"]), y2) for y1, y2 in segments if y2 > band["line_top"]]
+        # The lowest band starts on the axis, where a line would only repeat it.
+        band["segments"] = (
+            [(max(y1, band["line_top"]), y2) for y1, y2 in segments if y2 > band["line_top"]] if band["min"] > 0 else []
+        )
     slug = standard["standard_id"].replace(".", "-")
     summary = "; ".join(
         f"{b['question_id']}: {'no relevant cases' if b['percentage'] is None else str(b['percentage']) + '%'}"
         for b in bars
     )
-    band_text = ", ".join(f"{b['rating']} from {b['min']}%" for b in bands)
+    band_text = ", ".join(f"{b['rating']} from {b['min']}%" for b in bands if b["min"] > 0)
+    band_names = ", ".join(b["label"] for b in bands)
     return {
         "id": f"chart-{slug}",
         "standard_id": standard["standard_id"],
         "title": f"{standard['standard_id']} {standard['standard_name']}: percentage Yes by key question",
         "desc": (
             f"Horizontal bar chart. {summary}. Rating {rating.get('rating', 'not rated')}, driven by the lowest "
-            f"key question. Vertical lines mark the rating band thresholds: {band_text}."
+            f"key question. Rating bands: {band_names}. Vertical lines mark the band thresholds: {band_text}."
         ),
         "width": CHART_WIDTH,
         "height": plot_bottom + AXIS_SPACE,
@@ -149,9 +156,9 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
 
 
 def _counts(row: dict, suppressed: bool = False) -> dict:
-    return {
-        k: row[k] for k in ("yes", "no", "not_applicable", "relevant_cases", "published_percentage")
-    } | {"suppressed": suppressed}
+    return {k: row[k] for k in ("yes", "no", "not_applicable", "relevant_cases", "published_percentage")} | {
+        "suppressed": suppressed
+    }
 
 
 def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, publication: dict) -> dict:
@@ -181,8 +188,9 @@ def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, public
             }
         )
 
+    prompts = ordered_prompts(tables, framework)
     prompt_groups: list[dict] = []
-    for p in ordered_prompts(tables, framework).iter_rows(named=True):
+    for p in prompts.iter_rows(named=True) if prompts is not None else ():
         if not prompt_groups or prompt_groups[-1]["question_id"] != p["question_id"]:
             prompt_groups.append({"question_id": p["question_id"], "prompts": []})
         prompt_groups[-1]["prompts"].append(p)
@@ -195,7 +203,11 @@ def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, public
                 {"dimension": row["dimension"], "label": dimension_label(row["dimension"]), "rows": []}
             )
         profile_groups[-1]["rows"].append(
-            {"category": category_label(row["dimension"], row["category"]), "cases": row["cases"]}
+            {
+                "category": category_label(row["dimension"], row["category"]),
+                "cases": row["cases"],
+                "suppressed": row["suppressed"],
+            }
         )
 
     # One pass over the rows (not a filter per dimension and question: this runs once per inspection).
@@ -204,14 +216,19 @@ def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, public
         part = by_dimension.setdefault(r["dimension"], {"categories": {}, "questions": {}})
         part["categories"].setdefault(r["category"], None)
         part["questions"].setdefault(r["question_id"], {})[r["category"]] = r
+    question_texts = dict(
+        zip(framework.key_questions["question_id"], framework.key_questions["question_text"], strict=True)
+    )
     breakdown_tables = []
     for dimension, part in by_dimension.items():
         categories = list(part["categories"])
         rows = [
             {
                 "question_id": qid,
+                "question_text": question_texts.get(qid, ""),
                 "cells": [
-                    {"category": c, **_counts(cells[c], bool(cells[c]["suppressed"]))} if c in cells
+                    {"category": c, **_counts(cells[c], bool(cells[c]["suppressed"]))}
+                    if c in cells
                     else {"category": c, "missing": True}
                     for c in categories
                 ],
@@ -235,14 +252,18 @@ def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, public
         "domains": domains,
         "standards": standards,
         "prompt_groups": prompt_groups,
+        "prompts_statement": prompts_statement(prompts, framework),
+        "unrated": [] if (u := ordered_unrated(tables, framework)) is None else list(u.iter_rows(named=True)),
         "profile_groups": profile_groups,
+        "profile_suppressed": bool(profile["suppressed"].any()),
         "breakdown_tables": breakdown_tables,
         "notes": methodology_notes(framework, publication),
         "publication": publication,
+        "release": release_facts(publication),
         "symbol": suppression_symbol(publication),
         "threshold": suppression_threshold(publication),
         "rated_by_labels": RATED_BY_LABELS,
-        "question_texts": dict(zip(framework.key_questions["question_id"], framework.key_questions["question_text"])),
+        "question_texts": question_texts,
     }
 
 
@@ -268,10 +289,14 @@ def annexe_html(
 def index_html(inspections: pl.DataFrame, publication: dict) -> str:
     """The list of published inspections, newest fieldwork first, linking to each annexe and spreadsheet."""
     rows = inspections.sort(["fieldwork_start", "pdu"], descending=[True, False]).to_dicts()
-    return _environment().get_template("index.html.j2").render(
-        {
-            "title": "Probation inspections: data annexes",
-            "publication": publication,
-            "inspections": rows,
-        }
+    return (
+        _environment()
+        .get_template("index.html.j2")
+        .render(
+            {
+                "title": "Probation inspections: data annexes",
+                "publication": publication,
+                "inspections": rows,
+            }
+        )
     )

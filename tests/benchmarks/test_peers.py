@@ -10,11 +10,17 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from benchmarks.peers import duckdb_results, normalise, pandas_results, project_results
-from benchmarks.synth import synthesise, synthetic_data
-from flows.landing import discover, read_extract
-from flows.stages import check_extract, framework_loader
-from schemas.extract import check_cases, check_cases_many, check_ratable, check_ratable_many
-from transforms.framework import FRAMEWORKS_DIR, Framework, framework_path, load_framework, parse_framework
+from flows.store.landing import discover, read_extract
+from flows.synth import synthesise, synthetic_data
+from schemas.extract import check_cases, check_cases_many, check_extract, check_ratable, check_ratable_many
+from transforms.framework import (
+    FRAMEWORKS_DIR,
+    Framework,
+    cached_loader,
+    framework_path,
+    load_framework,
+    parse_framework,
+)
 
 INSPECTIONS, CASES = 20, 30
 
@@ -35,26 +41,38 @@ def _edge_inspection(framework: Framework) -> tuple[pl.DataFrame, pl.DataFrame]:
         return ["Yes"] * yes + ["No"] * no + ["N/A"] * (n - yes - no)
 
     questions = {
-        "P2.1.1": answers(129, 71),   # 64.5 -> 65: Good on the published basis, RI unrounded
-        "P2.1.2": answers(159, 41),   # 79.5 -> 80: Outstanding / Good
-        "P2.1.3": answers(99, 101),   # 49.5 -> 50: RI / Inadequate; the lowest, drives P2.1
-        "P2.2.1": answers(0, 0),      # no relevant case: no percentage, does not drive the rating
-        "P2.2.2": answers(1, 7),      # 12.5 -> 13
-        "P2.2.3": answers(5, 3),      # 62.5 -> 63
-        "P2.3.1": answers(3, 1),      # 75: tie with P2.3.2, the first in published order drives
-        "P2.3.2": answers(150, 50),   # 75
-        "P2.3.3": answers(160, 40),   # 80
-        "P2.4.1": answers(0, 1),      # 0
-        "P2.4.2": answers(1, 0),      # 100
-        "P2.4.3": answers(0, 0),      # all N/A
+        "P2.1.1": answers(129, 71),  # 64.5 -> 65: Good on the published basis, RI unrounded
+        "P2.1.2": answers(159, 41),  # 79.5 -> 80: Outstanding / Good
+        "P2.1.3": answers(99, 101),  # 49.5 -> 50: RI / Inadequate; the lowest, drives P2.1
+        "P2.2.1": answers(0, 0),  # no relevant case: no percentage, does not drive the rating
+        "P2.2.2": answers(1, 7),  # 12.5 -> 13
+        "P2.2.3": answers(5, 3),  # 62.5 -> 63
+        "P2.3.1": answers(3, 1),  # 75: tie with P2.3.2, the first in published order drives
+        "P2.3.2": answers(150, 50),  # 75
+        "P2.3.3": answers(160, 40),  # 80
+        "P2.4.1": answers(0, 1),  # 0
+        "P2.4.2": answers(1, 0),  # 100
+        "P2.4.3": answers(0, 0),  # all N/A
     }
     assert list(questions) == framework.question_ids
-    characteristics = {name: [values[i % len(values)] for i in range(n)]
-                       for name, values in framework.case_characteristics.items()}
-    cases = pl.DataFrame({"inspection_id": ["edge-2025"] * n, "case_id": [f"E-{i:03d}" for i in range(n)],
-                          **characteristics, **questions})
-    organisational = pl.DataFrame({"inspection_id": "edge-2025", "standard_id": framework.judged_standard_ids,
-                                   "rating": ["Outstanding", "Inadequate", "Good"]})
+    characteristics = {
+        name: [values[i % len(values)] for i in range(n)] for name, values in framework.case_characteristics.items()
+    }
+    cases = pl.DataFrame(
+        {
+            "inspection_id": ["edge-2025"] * n,
+            "case_id": [f"E-{i:03d}" for i in range(n)],
+            **characteristics,
+            **questions,
+        }
+    )
+    organisational = pl.DataFrame(
+        {
+            "inspection_id": "edge-2025",
+            "standard_id": framework.judged_standard_ids,
+            "rating": ["Outstanding", "Inadequate", "Good"],
+        }
+    )
     return cases, organisational
 
 
@@ -78,8 +96,10 @@ def _assert_same(expected: dict[str, pl.DataFrame], actual: dict[str, pl.DataFra
 def test_peers_have_the_projects_columns_and_types(inputs):
     cases, organisational, framework = inputs
     project = project_results(cases, organisational, framework)
-    for results in (duckdb_results(cases.to_arrow(), organisational.to_arrow(), framework),
-                    pandas_results(cases.to_pandas(), organisational.to_pandas(), framework)):
+    for results in (
+        duckdb_results(cases.to_arrow(), organisational.to_arrow(), framework),
+        pandas_results(cases.to_pandas(), organisational.to_pandas(), framework),
+    ):
         for name, frame in results.items():
             assert frame.schema == project[name].schema, name
 
@@ -87,21 +107,27 @@ def test_peers_have_the_projects_columns_and_types(inputs):
 @pytest.mark.parametrize("layout", ["wide", "long"])
 def test_duckdb_agrees_with_the_project(inputs, layout):
     cases, organisational, framework = inputs
-    _assert_same(project_results(cases, organisational, framework),
-                 duckdb_results(cases.to_arrow(), organisational.to_arrow(), framework, layout=layout))
+    _assert_same(
+        project_results(cases, organisational, framework),
+        duckdb_results(cases.to_arrow(), organisational.to_arrow(), framework, layout=layout),
+    )
 
 
 def test_duckdb_from_parquet_agrees_with_the_project(inputs, tmp_path):
     cases, organisational, framework = inputs
     cases.write_parquet(tmp_path / "cases.parquet")
-    _assert_same(project_results(cases, organisational, framework),
-                 duckdb_results(str(tmp_path / "cases.parquet"), organisational.to_arrow(), framework))
+    _assert_same(
+        project_results(cases, organisational, framework),
+        duckdb_results(str(tmp_path / "cases.parquet"), organisational.to_arrow(), framework),
+    )
 
 
 def test_pandas_agrees_with_the_project(inputs):
     cases, organisational, framework = inputs
-    _assert_same(project_results(cases, organisational, framework),
-                 pandas_results(cases.to_pandas(), organisational.to_pandas(), framework))
+    _assert_same(
+        project_results(cases, organisational, framework),
+        pandas_results(cases.to_pandas(), organisational.to_pandas(), framework),
+    )
 
 
 def test_edges_come_out_as_the_methodology_says(inputs):
@@ -109,8 +135,20 @@ def test_edges_come_out_as_the_methodology_says(inputs):
     results = project_results(cases, organisational, framework)
     kq = results["key_question_results"].filter(pl.col("inspection_id") == "edge-2025")
     published = dict(kq.select("question_id", "published_percentage").iter_rows())
-    assert published == {"P2.1.1": 65, "P2.1.2": 80, "P2.1.3": 50, "P2.2.1": None, "P2.2.2": 13, "P2.2.3": 63,
-                         "P2.3.1": 75, "P2.3.2": 75, "P2.3.3": 80, "P2.4.1": 0, "P2.4.2": 100, "P2.4.3": None}
+    assert published == {
+        "P2.1.1": 65,
+        "P2.1.2": 80,
+        "P2.1.3": 50,
+        "P2.2.1": None,
+        "P2.2.2": 13,
+        "P2.2.3": 63,
+        "P2.3.1": 75,
+        "P2.3.2": 75,
+        "P2.3.3": 80,
+        "P2.4.1": 0,
+        "P2.4.2": 100,
+        "P2.4.3": None,
+    }
     ratings = results["standard_ratings"].filter(pl.col("inspection_id") == "edge-2025")
     rows = {r["standard_id"]: (r["rating"], r["lowest_question_id"]) for r in ratings.iter_rows(named=True)}
     p21 = "Requires improvement" if framework.banding_basis == "published" else "Inadequate"
@@ -122,13 +160,16 @@ def test_edges_come_out_as_the_methodology_says(inputs):
 
 def test_generator_is_deterministic_for_a_seed(tmp_path):
     def tree(root: Path) -> dict[str, str]:
-        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(root.rglob("*")) if p.is_file()}
+        return {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
 
     formats = ("csv", "parquet")
     first = synthesise(tmp_path / "a", INSPECTIONS, CASES, seed=3, formats=formats)
     second = synthesise(tmp_path / "b", INSPECTIONS, CASES, seed=3, formats=formats)
-    other = synthesise(tmp_path / "c", INSPECTIONS, CASES, seed=4, formats=formats)
+    synthesise(tmp_path / "c", INSPECTIONS, CASES, seed=4, formats=formats)
     assert first == second
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
     assert tree(tmp_path / "a") != tree(tmp_path / "c")
@@ -139,15 +180,23 @@ def test_generated_landing_zone_passes_the_projects_validation(tmp_path):
     ids = synthesise(tmp_path, INSPECTIONS, CASES, seed=11, formats=("csv", "parquet", "xlsx"))
     assert discover(str(tmp_path)) == sorted(ids)
     assert all(i.startswith("pdu-") and i[-4:] in {"2023", "2024", "2025", "2026"} for i in ids)
-    load = framework_loader(str(FRAMEWORKS_DIR))
+    load = cached_loader(str(FRAMEWORKS_DIR))
     for inspection_id in ids:
         extract = read_extract(str(tmp_path), inspection_id)
         assert extract.problems == []
         framework = load(extract.manifest["framework"])
         assert extract.cases.height == CASES
         assert check_cases(extract.cases, framework, inspection_id, extract.cases_file, extract.header_rows) == []
-        found, _ = check_extract(inspection_id, extract.manifest, extract.cases, extract.cases_file,
-                                 extract.header_rows, extract.problems, load)
+        found, _ = check_extract(
+            inspection_id,
+            extract.manifest,
+            extract.cases,
+            extract.cases_file,
+            extract.header_rows,
+            extract.problems,
+            load,
+            minimum_cases=10,
+        )
         assert found == []
 
 
@@ -177,12 +226,18 @@ def test_check_cases_many_finds_exactly_what_check_cases_finds():
     data = synthetic_data(12, 15, seed=2)
     frames = {i: data.cases.filter(pl.col("inspection_id") == i).drop("inspection_id") for i in data.inspection_ids}
     ids = data.inspection_ids
-    frames[ids[1]] = frames[ids[1]].with_columns(pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("Maybe"))
-                                                 .otherwise(pl.col("P2.1.1")).alias("P2.1.1"))
-    frames[ids[2]] = frames[ids[2]].with_columns(pl.when(pl.int_range(pl.len()) == 0).then(None)
-                                                 .otherwise(pl.col("P2.2.2")).alias("P2.2.2"))
-    frames[ids[3]] = frames[ids[3]].with_columns(pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(frames[ids[3]]["case_id"][0]))
-                                                 .otherwise(pl.col("case_id")).alias("case_id"))
+    frames[ids[1]] = frames[ids[1]].with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("Maybe")).otherwise(pl.col("P2.1.1")).alias("P2.1.1")
+    )
+    frames[ids[2]] = frames[ids[2]].with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("P2.2.2")).alias("P2.2.2")
+    )
+    frames[ids[3]] = frames[ids[3]].with_columns(
+        pl.when(pl.int_range(pl.len()) == 5)
+        .then(pl.lit(frames[ids[3]]["case_id"][0]))
+        .otherwise(pl.col("case_id"))
+        .alias("case_id")
+    )
     frames[ids[4]] = frames[ids[4]].drop("P2.4.3")
     frames[ids[5]] = frames[ids[5]].with_columns(pl.lit("Yes").alias("P2.9.9"))
     frames[ids[6]] = frames[ids[6]].with_columns(pl.col("sex").str.to_uppercase())
@@ -199,14 +254,23 @@ def test_check_ratable_many_matches_check_ratable():
     framework = load_framework("probation-pdu-2023")
     data = synthetic_data(6, 10, seed=1)
     cases = data.cases.with_columns(
-        [pl.when(pl.col("inspection_id") == data.inspection_ids[2]).then(pl.lit("N/A")).otherwise(pl.col(q)).alias(q)
-         for q in framework.question_ids if q.startswith("P2.4.")])
-    per_inspection = [(i, p["column"]) for i in data.inspection_ids
-                      for p in check_ratable(cases.filter(pl.col("inspection_id") == i).drop("inspection_id"),
-                                             framework, i, "f")]
+        [
+            pl.when(pl.col("inspection_id") == data.inspection_ids[2]).then(pl.lit("N/A")).otherwise(pl.col(q)).alias(q)
+            for q in framework.question_ids
+            if q.startswith("P2.4.")
+        ]
+    )
+    per_inspection = [
+        (i, p["column"])
+        for i in data.inspection_ids
+        for p in check_ratable(cases.filter(pl.col("inspection_id") == i).drop("inspection_id"), framework, i, "f")
+    ]
     assert per_inspection == [(data.inspection_ids[2], "P2.4")]
     many = check_ratable_many(cases, framework, {i: "f" for i in data.inspection_ids})
     assert [(i, p["column"]) for i, found in many.items() for p in found] == per_inspection
     assert many[data.inspection_ids[2]] == check_ratable(
-        cases.filter(pl.col("inspection_id") == data.inspection_ids[2]).drop("inspection_id"), framework,
-        data.inspection_ids[2], "f")
+        cases.filter(pl.col("inspection_id") == data.inspection_ids[2]).drop("inspection_id"),
+        framework,
+        data.inspection_ids[2],
+        "f",
+    )

@@ -70,8 +70,13 @@ def test_entrypoint_loads_the_flow_and_its_parameters_fit_the_signature(definiti
 
 def test_backfill_parameters_a_data_team_member_would_give_are_accepted():
     validated = pipeline.backfill.validate_parameters(
-        {"inspection_ids": ["dyfed-powys-2025"], "force": True, "framework": "probation-pdu-2023",
-         "fieldwork_from": "2025-01-01"})
+        {
+            "inspection_ids": ["dyfed-powys-2025"],
+            "force": True,
+            "framework": "probation-pdu-2023",
+            "fieldwork_from": "2025-01-01",
+        }
+    )
     assert validated["inspection_ids"] == ["dyfed-powys-2025"] and validated["force"] is True
     assert validated["fieldwork_from"] == dt.date(2025, 1, 1)
 
@@ -96,7 +101,8 @@ def test_serve_all_serves_both_deployments_as_declared(definitions, monkeypatch)
     nightly, backfill = by_name["annexe-nightly"], by_name["annexe-backfill"]
     assert nightly.parameters == {"trigger": "schedule"}
     assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in nightly.schedules] == [
-        ("0 2 * * *", "Europe/London", True)]
+        ("0 2 * * *", "Europe/London", True)
+    ]
     assert not backfill.schedules
     assert backfill.parameters == {"force": False}  # nulls left to the flow's own defaults
     assert pipeline.backfill.validate_parameters(backfill.parameters)["inspection_ids"] is None

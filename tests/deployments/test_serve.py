@@ -1,7 +1,8 @@
 """`annexe serve` against a real `prefect server start`: both deployments appear, a triggered backfill publishes.
 
 Run by `.ci/run` (`uv run pytest -m integration`). Every process started here leads its own session; the
-fixtures stop it by its PID (SIGTERM, then SIGKILL) and then any process left in that session, by PID.
+fixtures stop it by its PID (SIGTERM, then SIGKILL) and then any process left in that session, by PID. Each is
+also on a lifeline (flows.prefect_runtime): if pytest itself is killed, it ends with everything in its session.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import httpx
 import polars as pl
 import pytest
 
-from flows.warehouse import read_table
-from schemas.tables import PUBLISHED_TABLES
+from flows.prefect_runtime import LifelinePopen
+from flows.store.warehouse import read_table
+from schemas.tables import COMPUTED_TABLES
 from tests.conftest import LANDING, PROJECT
 
 pytestmark = pytest.mark.integration
@@ -48,7 +50,7 @@ def _session_members(session: int) -> list[int]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        state, _ppid, _pgrp, sid = stat[stat.rindex(")") + 2:].split()[:4]
+        state, _ppid, _pgrp, sid = stat[stat.rindex(")") + 2 :].split()[:4]
         if int(sid) == session and state not in ("Z", "X"):
             members.append(int(entry))
     return members
@@ -83,9 +85,17 @@ def stop(process: subprocess.Popen, grace: float = 20.0) -> None:
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ANNEXE_", "PYTEST_"))}
-    env.update({"PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_UI_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING", "GX_ANALYTICS_ENABLED": "false",
-                **extra})
+    env.update(
+        {
+            "PREFECT_HOME": str(home),
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "GX_ANALYTICS_ENABLED": "false",
+            **extra,
+        }
+    )
     return env
 
 
@@ -98,12 +108,19 @@ def prefect_server(tmp_path):
     """`prefect server start` on a free local port with its own SQLite database; yields the API URL."""
     port = _free_port()
     log = tmp_path / "server.log"
-    env = _env(tmp_path / "server-home",
-               PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}")
+    env = _env(
+        tmp_path / "server-home",
+        PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
+    )
     with log.open("wb") as out:
-        process = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                   env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = LifelinePopen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + 150
@@ -132,11 +149,18 @@ def test_serve_registers_both_deployments_and_runs_a_triggered_backfill(prefect_
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
     shutil.copytree(LANDING, landing)
     log = tmp_path / "serve.log"
-    env = _env(tmp_path / "serve-home", PREFECT_API_URL=url, ANNEXE_LANDING=str(landing),
-               ANNEXE_WAREHOUSE=str(warehouse))
+    env = _env(
+        tmp_path / "serve-home", PREFECT_API_URL=url, ANNEXE_LANDING=str(landing), ANNEXE_WAREHOUSE=str(warehouse)
+    )
     with log.open("wb") as out:
-        serve = subprocess.Popen([str(BIN / "annexe"), "serve"], env=env, cwd=PROJECT, stdout=out,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        serve = LifelinePopen(
+            [sys.executable, BIN / "annexe", "serve"],
+            env=env,
+            cwd=PROJECT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
         while len(found := _deployments(url)) < 2:
@@ -147,15 +171,19 @@ def test_serve_registers_both_deployments_and_runs_a_triggered_backfill(prefect_
 
         nightly, backfill = found["annexe-nightly"], found["annexe-backfill"]
         assert [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in nightly["schedules"]] == [
-            ("0 2 * * *", "Europe/London", True)]
+            ("0 2 * * *", "Europe/London", True)
+        ]
         assert nightly["parameters"] == {"trigger": "schedule"}
         assert backfill["schedules"] == [] and backfill["parameters"] == {"force": False}
         for deployment in (nightly, backfill):
             flow = httpx.get(f"{url}/flows/{deployment['flow_id']}", timeout=10).json()
             assert flow["name"] == deployment["name"]
 
-        created = httpx.post(f"{url}/deployments/{backfill['id']}/create_flow_run",
-                             json={"parameters": {"inspection_ids": CHOSEN, "force": True}}, timeout=10)
+        created = httpx.post(
+            f"{url}/deployments/{backfill['id']}/create_flow_run",
+            json={"parameters": {"inspection_ids": CHOSEN, "force": True}},
+            timeout=10,
+        )
         created.raise_for_status()
         run_id = created.json()["id"]
         deadline = time.monotonic() + 180
@@ -172,7 +200,7 @@ def test_serve_registers_both_deployments_and_runs_a_triggered_backfill(prefect_
         inspections = read_table(str(warehouse), "inspections")
         assert sorted(inspections["inspection_id"]) == CHOSEN
         assert dict(inspections.select("inspection_id", "score").iter_rows())["dyfed-powys-2025"] == 4
-        for table in PUBLISHED_TABLES:
+        for table in COMPUTED_TABLES:
             assert sorted(read_table(str(warehouse), table)["inspection_id"].unique()) == CHOSEN
         runs = pl.read_parquet(warehouse / "ledger" / "runs" / "*" / "part-0.parquet", hive_partitioning=True)
         assert runs.select("run_id", "trigger").unique().rows() == [(run_id, "backfill")]
@@ -183,9 +211,14 @@ def test_serve_registers_both_deployments_and_runs_a_triggered_backfill(prefect_
         london = zoneinfo.ZoneInfo("Europe/London")
         deadline = time.monotonic() + 60
         while True:
-            scheduled = httpx.post(f"{url}/flow_runs/filter", timeout=10, json={
-                "deployments": {"id": {"any_": [nightly["id"]]}},
-                "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json()
+            scheduled = httpx.post(
+                f"{url}/flow_runs/filter",
+                timeout=10,
+                json={
+                    "deployments": {"id": {"any_": [nightly["id"]]}},
+                    "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+                },
+            ).json()
             if scheduled or time.monotonic() > deadline:
                 break
             time.sleep(2)

@@ -12,10 +12,8 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -23,14 +21,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
-from fsspec.implementations.local import LocalFileSystem
 from polars.testing import assert_frame_equal
 
-from flows import locks
 from flows.config import DEFAULT_FRAMEWORKS
-from flows.landing import inspection_fingerprint
-from flows.warehouse import MANIFEST, PENDING, read_table
-from schemas.tables import PUBLISHED_TABLES, TABLES
+from flows.store.landing import inspection_fingerprint
+from flows.store.manifest import MANIFEST, PENDING
+from flows.store.warehouse import read_table
+from schemas.tables import COMPUTED_TABLES, TABLES
 from tests.broken import BREAKAGES, make_broken
 from tests.conftest import LANDING, SAMPLES
 
@@ -68,7 +65,7 @@ def listed_mismatches(warehouse: Path, parquet_only: bool = False) -> list[str]:
             wrong.append(f"missing: {entry['path']}")
             continue
         data = path.read_bytes()
-        if entry["hash"] != f"sha256:{hashlib.sha256(data).hexdigest()}" or entry["bytes"] != len(data):
+        if entry["sha256"] != hashlib.sha256(data).hexdigest() or entry["size"] != len(data):
             wrong.append(f"other bytes: {entry['path']}")
     return wrong
 
@@ -102,8 +99,11 @@ def all_tables(warehouse: str | Path) -> dict[str, pl.DataFrame]:
 
 
 def ledger(warehouse: Path) -> pl.DataFrame:
-    return pl.read_parquet(warehouse / "ledger" / "runs" / "*" / "part-0.parquet", hive_partitioning=True,
-                           hive_schema={"run_id": pl.String})
+    return pl.read_parquet(
+        warehouse / "ledger" / "runs" / "*" / "part-0.parquet",
+        hive_partitioning=True,
+        hive_schema={"run_id": pl.String},
+    )
 
 
 def flip_answer(landing: Path, inspection_id: str = CHANGED, case_id: str = "DP-002", column: str = "P2.1.1") -> None:
@@ -125,9 +125,17 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANNEXE_", "PYTEST_"))}
     home = tmp_path / "prefect-home"
     home.mkdir(exist_ok=True)
-    env.update({"PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1",
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
-                "GX_ANALYTICS_ENABLED": "false", **extra})
+    env.update(
+        {
+            "PREFECT_API_URL": PREFECT_API_URL.value(),
+            "PREFECT_HOME": str(home),
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "GX_ANALYTICS_ENABLED": "false",
+            **extra,
+        }
+    )
     return env
 
 
@@ -152,24 +160,24 @@ def publish_samples(tmp_path_factory) -> dict:
     Read only: tests that change the landing zone or the warehouse work on a copy (`copy_state`).
     """
     if "published" not in _SHARED:
-        from flows.pipeline import nightly
+        from flows.pipeline import nightly, run_summary
 
         root = tmp_path_factory.mktemp("published")
         landing, warehouse = root / "landing", root / "warehouse"
         shutil.copytree(LANDING, landing)
         breakage = next(b for b in BREAKAGES if b.name == "bad-answer")
         assert make_broken(landing, breakage) == BROKEN
-        summary = nightly(landing=str(landing), warehouse=str(warehouse))
+        summary = run_summary(nightly, landing=str(landing), warehouse=str(warehouse))
         outcomes = {o["inspection_id"]: o["outcome"] for o in summary["outcomes"]}
         assert outcomes == {**{s: "published" for s in SAMPLES}, BROKEN: "rejected"}
-        _SHARED["published"] = {"landing": landing, "warehouse": warehouse, "summary": summary,
-                                "tables": all_tables(warehouse), "manifest": (warehouse / MANIFEST).read_bytes()}
+        _SHARED["published"] = {
+            "landing": landing,
+            "warehouse": warehouse,
+            "summary": summary,
+            "tables": all_tables(warehouse),
+            "manifest": (warehouse / MANIFEST).read_bytes(),
+        }
     return _SHARED["published"]
-
-
-@pytest.fixture(scope="module")
-def published(prefect_api, tmp_path_factory) -> dict:
-    return publish_samples(tmp_path_factory)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -184,7 +192,7 @@ def test_first_run_is_consistent_and_ledgered(published):
     assert tables["quarantine"]["inspection_id"].unique().to_list() == [BROKEN]
     assert tables["quarantine"].filter(pl.col("check") == "allowed_values")["value"].to_list() == ["Maybe"]
     for inspection_id in SAMPLES:
-        for table in PUBLISHED_TABLES:
+        for table in COMPUTED_TABLES:
             fingerprint = manifest["inspections"][inspection_id]["fingerprint"]
             assert partition_files(warehouse, table, inspection_id) == [f"part-{fingerprint[:16]}.parquet"]
     runs = ledger(warehouse)
@@ -192,11 +200,14 @@ def test_first_run_is_consistent_and_ledgered(published):
     assert runs["run_id"].unique().to_list() == [published["summary"]["run_id"]]
     assert runs["trigger"].unique().to_list() == ["schedule"]
     assert dict(runs.select("inspection_id", "outcome").iter_rows()) == {
-        **{s: "published" for s in SAMPLES}, BROKEN: "rejected"}
+        **{s: "published" for s in SAMPLES},
+        BROKEN: "rejected",
+    }
     rows = dict(runs.select("inspection_id", "rows").iter_rows())
     for inspection_id in SAMPLES:
-        assert rows[inspection_id] == sum(tables[t].filter(pl.col("inspection_id") == inspection_id).height
-                                          for t in PUBLISHED_TABLES)
+        assert rows[inspection_id] == sum(
+            tables[t].filter(pl.col("inspection_id") == inspection_id).height for t in COMPUTED_TABLES
+        )
     assert rows[BROKEN] == tables["quarantine"].height
     # every published row's fingerprint is a ledger row of the same inspection, and the inputs' fingerprint
     keys = set(runs.select("inspection_id", "fingerprint").iter_rows())
@@ -208,23 +219,29 @@ def test_first_run_is_consistent_and_ledgered(published):
         assert fingerprint == expected
 
 
-def test_unchanged_nightly_writes_nothing(published, tmp_path):
-    from flows.pipeline import nightly
+def test_unchanged_nightly_writes_only_its_ledger_entry(published, tmp_path):
+    from flows.pipeline import nightly, run_summary
 
     landing, warehouse = copy_state(published, tmp_path)
     before = snapshot(warehouse)
     landing_before = snapshot(landing)
-    summary = nightly(landing=str(landing), warehouse=str(warehouse))
+    summary = run_summary(nightly, landing=str(landing), warehouse=str(warehouse))
     assert summary["outcomes"] == []
     assert sorted(summary["unchanged"]) == sorted([*SAMPLES, BROKEN])
     assert summary["still_rejected"] == [BROKEN]
-    assert snapshot(warehouse) == before  # same files, same bytes, same mtimes (ledger, manifest included)
-    assert (warehouse / MANIFEST).read_bytes() == published["manifest"]
+    after = snapshot(warehouse)
+    entry = f"ledger/runs/run_id={summary['run_id']}/part-0.parquet"
+    changed = sorted(p for p in set(after) | set(before) if after.get(p) != before.get(p))
+    assert changed == [MANIFEST, entry]  # every published file: same bytes, same mtimes
+    idle = ledger(warehouse).filter(pl.col("run_id") == summary["run_id"])
+    assert idle.select("inspection_id", "outcome", "rows").rows() == [(None, "idle", 0)]
+    listed = {e["path"]: e for e in json.loads((warehouse / MANIFEST).read_text())["resources"]}
+    assert listed[entry]["sha256"] == sha256(warehouse / entry)
     assert snapshot(landing) == landing_before
 
 
 def test_changed_extract_reprocesses_only_that_inspection(published, tmp_path):
-    from flows.pipeline import nightly
+    from flows.pipeline import nightly, run_summary
 
     landing, warehouse = copy_state(published, tmp_path)
     old_fingerprint = manifest_of(warehouse)["inspections"][CHANGED]["fingerprint"]
@@ -233,18 +250,20 @@ def test_changed_extract_reprocesses_only_that_inspection(published, tmp_path):
     assert new_fingerprint != old_fingerprint
     before = snapshot(warehouse)
 
-    summary = nightly(landing=str(landing), warehouse=str(warehouse))
+    summary = run_summary(nightly, landing=str(landing), warehouse=str(warehouse))
 
     assert [(o["inspection_id"], o["outcome"], o["fingerprint"]) for o in summary["outcomes"]] == [
-        (CHANGED, "published", new_fingerprint)]
+        (CHANGED, "published", new_fingerprint)
+    ]
     assert sorted(summary["unchanged"]) == sorted(i for i in [*SAMPLES, BROKEN] if i != CHANGED)
     after = snapshot(warehouse)
-    others = [f"inspection_id={i}/" for i in [*SAMPLES, BROKEN] if i != CHANGED] + \
-             [f"annexe/files/{i}/" for i in [*SAMPLES, BROKEN] if i != CHANGED]
+    others = [f"inspection_id={i}/" for i in [*SAMPLES, BROKEN] if i != CHANGED] + [
+        f"annexe/files/{i}/" for i in [*SAMPLES, BROKEN] if i != CHANGED
+    ]
     for path, state in before.items():
         if any(o in path for o in others) or path.startswith("ledger/"):
             assert after.get(path) == state, f"{path} was rewritten"
-    for table in PUBLISHED_TABLES:
+    for table in COMPUTED_TABLES:
         assert partition_files(warehouse, table, CHANGED) == [f"part-{new_fingerprint[:16]}.parquet"]
     assert not any(f"part-{old_fingerprint[:16]}" in p for p in after)
     assert after[f"annexe/files/{CHANGED}/data-annexe.xlsx"][0] != before[f"annexe/files/{CHANGED}/data-annexe.xlsx"][0]
@@ -252,43 +271,58 @@ def test_changed_extract_reprocesses_only_that_inspection(published, tmp_path):
     # the figures changed by exactly the flipped answer; the other inspections' rows did not change
     tables = all_tables(warehouse)
     kq = tables["key_question_results"].filter(pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1")
-    assert kq.select("yes", "no", "not_applicable", "relevant_cases", "published_percentage").row(0) == (36, 9, 0, 45, 80)
+    assert kq.select("yes", "no", "not_applicable", "relevant_cases", "published_percentage").row(0) == (
+        36,
+        9,
+        0,
+        45,
+        80,
+    )
     assert kq["fingerprint"].to_list() == [new_fingerprint]
     for table in DATA_TABLES:
-        assert_frame_equal(tables[table].filter(pl.col("inspection_id") != CHANGED),
-                           published["tables"][table].filter(pl.col("inspection_id") != CHANGED))
+        assert_frame_equal(
+            tables[table].filter(pl.col("inspection_id") != CHANGED),
+            published["tables"][table].filter(pl.col("inspection_id") != CHANGED),
+        )
 
     runs = ledger(warehouse).filter(pl.col("run_id") == summary["run_id"])
     assert runs.select("inspection_id", "fingerprint", "outcome", "trigger").rows() == [
-        (CHANGED, new_fingerprint, "published", "schedule")]
-    assert runs["rows"].item() == sum(tables[t].filter(pl.col("inspection_id") == CHANGED).height
-                                      for t in PUBLISHED_TABLES)
+        (CHANGED, new_fingerprint, "published", "schedule")
+    ]
+    assert runs["rows"].item() == sum(
+        tables[t].filter(pl.col("inspection_id") == CHANGED).height for t in COMPUTED_TABLES
+    )
     manifest = assert_consistent(warehouse)
     assert manifest["inspections"][CHANGED]["run_id"] == summary["run_id"]
 
 
 def test_forced_backfill_of_unchanged_inputs_is_byte_identical(published, tmp_path):
-    from flows.pipeline import backfill
+    from flows.pipeline import backfill, run_summary
 
     landing, warehouse = copy_state(published, tmp_path)
-    tables_before = {p: sha for p, (sha, _) in snapshot(warehouse).items()
-                     if p.startswith("annexe/") and p.endswith(".parquet")}
+    tables_before = {
+        p: sha for p, (sha, _) in snapshot(warehouse).items() if p.startswith("annexe/") and p.endswith(".parquet")
+    }
     assert len(tables_before) == 6 * len(SAMPLES) + 1
 
-    summary = backfill(force=True, landing=str(landing), warehouse=str(warehouse))
+    summary = run_summary(backfill, force=True, landing=str(landing), warehouse=str(warehouse))
 
     assert sorted((o["inspection_id"], o["outcome"]) for o in summary["outcomes"]) == sorted(
-        [(s, "published") for s in SAMPLES] + [(BROKEN, "rejected")])
-    tables_after = {p: sha for p, (sha, _) in snapshot(warehouse).items()
-                    if p.startswith("annexe/") and p.endswith(".parquet")}
+        [(s, "published") for s in SAMPLES] + [(BROKEN, "rejected")]
+    )
+    tables_after = {
+        p: sha for p, (sha, _) in snapshot(warehouse).items() if p.startswith("annexe/") and p.endswith(".parquet")
+    }
     assert tables_after == tables_before
     runs = ledger(warehouse)
     assert sorted(runs["trigger"].unique().to_list()) == ["backfill", "schedule"]
     forced = runs.filter(pl.col("run_id") == summary["run_id"])
     assert forced["trigger"].unique().to_list() == ["backfill"] and forced.height == 6
     first = runs.filter(pl.col("run_id") == published["summary"]["run_id"])
-    assert_frame_equal(forced.select("inspection_id", "fingerprint", "outcome", "rows").sort("inspection_id"),
-                       first.select("inspection_id", "fingerprint", "outcome", "rows").sort("inspection_id"))
+    assert_frame_equal(
+        forced.select("inspection_id", "fingerprint", "outcome", "rows").sort("inspection_id"),
+        first.select("inspection_id", "fingerprint", "outcome", "rows").sort("inspection_id"),
+    )
     manifest = assert_consistent(warehouse)
     assert {manifest["inspections"][s]["run_id"] for s in SAMPLES} == {summary["run_id"]}
 
@@ -308,20 +342,32 @@ def crashed(published, tmp_path_factory) -> dict:
         landing, warehouse = copy_state(published, root)
         flip_answer(landing)
         command = [ANNEXE_BIN, "run", "--landing", str(landing), "--warehouse", str(warehouse), "--no-progress"]
-        process = subprocess.Popen(command, env=subprocess_env(root, ANNEXE_FAULT=point), cwd=root,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            command,
+            env=subprocess_env(root, ANNEXE_FAULT=point),
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         started[point] = (process, landing, warehouse, snapshot(warehouse))
     results = {}
     for point, (process, landing, warehouse, before) in started.items():
         output, _ = process.communicate(timeout=240)
-        results[point] = {"returncode": process.returncode, "output": output, "landing": landing,
-                          "warehouse": warehouse, "before": before, "mismatches": listed_mismatches(warehouse)}
+        results[point] = {
+            "returncode": process.returncode,
+            "output": output,
+            "landing": landing,
+            "warehouse": warehouse,
+            "before": before,
+            "mismatches": listed_mismatches(warehouse),
+        }
     return results
 
 
 @pytest.mark.parametrize("point", FAULTS)
 def test_crash_leaves_a_readable_warehouse_and_the_next_run_heals_it(point, crashed, published):
-    from flows.pipeline import nightly
+    from flows.pipeline import nightly, run_summary
 
     crash = crashed[point]
     landing, warehouse = crash["landing"], crash["warehouse"]
@@ -352,30 +398,36 @@ def test_crash_leaves_a_readable_warehouse_and_the_next_run_heals_it(point, cras
         if expected_fingerprint == old:
             assert_frame_equal(frame, published["tables"][table])
     kq = read_table(str(warehouse), "key_question_results").filter(
-        pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1")
+        pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1"
+    )
     assert kq.select("yes", "no").row(0) == ((36, 9) if point == "after_swap" else (37, 8))
     # every Parquet file the manifest lists exists, with the listed sha256 (annexe files: see the next test)
     listed_files_ok(warehouse, parquet_only=True)
     assert not any(".parquet" in m for m in crash["mismatches"])
 
-    summary = nightly(landing=str(landing), warehouse=str(warehouse))
+    summary = run_summary(nightly, landing=str(landing), warehouse=str(warehouse))
 
     manifest = assert_consistent(warehouse)
     assert manifest["inspections"][CHANGED]["fingerprint"] == new
-    for table in PUBLISHED_TABLES:
+    for table in COMPUTED_TABLES:
         assert partition_files(warehouse, table, CHANGED) == [f"part-{new[:16]}.parquet"]
     assert sorted(p.name for p in (warehouse / "annexe" / "files" / CHANGED).iterdir()) == [
-        "data-annexe.html", "data-annexe.xlsx"]
+        "data-annexe.html",
+        "data-annexe.xlsx",
+    ]
     kq = read_table(str(warehouse), "key_question_results").filter(
-        pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1")
+        pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1"
+    )
     assert kq.select("yes", "no", "fingerprint").row(0) == (36, 9, new)
     if point == "after_swap":
         assert summary["outcomes"] == []  # healed by finishing the committed version: nothing to redo
     else:
         assert [(o["inspection_id"], o["outcome"]) for o in summary["outcomes"]] == [(CHANGED, "published")]
     for table in DATA_TABLES:  # the other inspections are as they were
-        assert_frame_equal(read_table(str(warehouse), table).filter(pl.col("inspection_id") != CHANGED),
-                           published["tables"][table].filter(pl.col("inspection_id") != CHANGED))
+        assert_frame_equal(
+            read_table(str(warehouse), table).filter(pl.col("inspection_id") != CHANGED),
+            published["tables"][table].filter(pl.col("inspection_id") != CHANGED),
+        )
 
 
 @pytest.mark.parametrize("point", FAULTS)
@@ -402,10 +454,22 @@ def test_two_runs_at_once_leave_one_consistent_warehouse(published, tmp_path):
     env = subprocess_env(tmp_path)
     common = ["--landing", str(landing), "--warehouse", str(warehouse), "--no-progress"]
     processes = [
-        subprocess.Popen([ANNEXE_BIN, "run", *common], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True),
-        subprocess.Popen([ANNEXE_BIN, "backfill", "--all", "--force", *common], env=env, cwd=tmp_path,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+        subprocess.Popen(
+            [ANNEXE_BIN, "run", *common],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ),
+        subprocess.Popen(
+            [ANNEXE_BIN, "backfill", "--all", "--force", *common],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ),
     ]
     outputs = [p.communicate(timeout=240)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
@@ -413,11 +477,12 @@ def test_two_runs_at_once_leave_one_consistent_warehouse(published, tmp_path):
     manifest = assert_consistent(warehouse)
     assert sorted(manifest["inspections"]) == SAMPLES
     for inspection_id in SAMPLES:
-        for table in PUBLISHED_TABLES:
+        for table in COMPUTED_TABLES:
             assert partition_files(warehouse, table, inspection_id) == [
-                f"part-{manifest['inspections'][inspection_id]['fingerprint'][:16]}.parquet"], table
+                f"part-{manifest['inspections'][inspection_id]['fingerprint'][:16]}.parquet"
+            ], table
     # each inspection exactly once, with the rows a single run publishes from the same extracts
-    for table in PUBLISHED_TABLES:
+    for table in COMPUTED_TABLES:
         expected = published["tables"][table].filter(pl.col("inspection_id") != BROKEN)
         assert_frame_equal(read_table(str(warehouse), table), expected)
     assert read_table(str(warehouse), "quarantine").height == 0
@@ -431,108 +496,6 @@ def test_two_runs_at_once_leave_one_consistent_warehouse(published, tmp_path):
     else:  # planned after: found them published and unchanged
         assert f"0 published, 0 rejected, {len(SAMPLES)} unchanged" in " ".join(outputs[0].split())
     assert [p for p in (warehouse / "_staging").rglob("*") if p.is_file()] == []
-
-
-def _dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
-
-
-def _write_lock(path: Path, pid: int, host: str | None = None, acquired_at: float | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"pid": pid, "host": host or socket.gethostname(),
-                                "acquired_at": time.time() if acquired_at is None else acquired_at}))
-
-
-@pytest.fixture
-def live_process():
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    yield process
-    process.kill()
-    process.wait()
-
-
-def _holder(path: Path) -> dict:
-    return json.loads(path.read_text())
-
-
-def test_lock_of_a_dead_process_is_broken_and_taken(tmp_path):
-    fs, path = LocalFileSystem(), tmp_path / "_locks" / "inspection-x.lock"
-    _write_lock(path, _dead_pid())
-    started = time.monotonic()
-    token = locks.acquire(fs, str(path), timeout=5)
-    assert time.monotonic() - started < 1
-    assert _holder(path)["pid"] == os.getpid()
-    locks.release(fs, str(path), token)
-    assert not path.exists()
-
-
-def test_lock_of_a_live_process_times_out(tmp_path, live_process):
-    fs, path = LocalFileSystem(), tmp_path / "_locks" / "manifest.lock"
-    _write_lock(path, live_process.pid)
-    started = time.monotonic()
-    with pytest.raises(locks.LockTimeout, match=str(live_process.pid)), locks.locked(fs, str(path), timeout=0.5):
-        pytest.fail("took a lock a live process holds")
-    assert 0.5 <= time.monotonic() - started < 3
-    assert _holder(path)["pid"] == live_process.pid  # left alone, and not released by the loser
-    locks.release(fs, str(path), "not-our-token")
-    assert _holder(path)["pid"] == live_process.pid
-
-
-def test_lock_on_another_host_is_not_judged_by_pid(tmp_path):
-    fs, path = LocalFileSystem(), tmp_path / "_locks" / "manifest.lock"
-    _write_lock(path, _dead_pid(), host="another-host.invalid")
-    with pytest.raises(locks.LockTimeout):
-        locks.acquire(fs, str(path), timeout=0.3)
-
-
-def test_lock_older_than_stale_seconds_is_broken(tmp_path, live_process):
-    fs, path = LocalFileSystem(), tmp_path / "_locks" / "manifest.lock"
-    _write_lock(path, live_process.pid, acquired_at=time.time() - 120)
-    with pytest.raises(locks.LockTimeout):
-        locks.acquire(fs, str(path), timeout=0.2, stale_seconds=600)
-    token = locks.acquire(fs, str(path), timeout=0.2, stale_seconds=60)
-    assert _holder(path)["pid"] == os.getpid()
-    locks.release(fs, str(path), token)
-    assert not path.exists()
-
-
-LOCK_WORKER = """
-import os, sys, time
-from fsspec.implementations.local import LocalFileSystem
-from flows import locks
-
-lock, inside, start_at, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-fs, overlaps, rounds = LocalFileSystem(), 0, 0
-time.sleep(max(0.0, start_at - time.time()))
-while time.time() < start_at + seconds:
-    token = locks.acquire(fs, lock, timeout=30, poll=0.0005)
-    try:  # the critical section: nobody else may be in it
-        os.close(os.open(inside, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        overlaps += 1
-    else:
-        os.remove(inside)
-    locks.release(fs, lock, token)
-    rounds += 1
-print(overlaps, rounds)
-"""
-
-
-def test_lock_excludes_other_processes(tmp_path):
-    """Four processes take and give back one lock as fast as they can; never are two holding it at once.
-
-    (A lock file created empty and filled afterwards, or an unreadable holder taken as stale, lets two in.)
-    """
-    lock, inside = tmp_path / "_locks" / "manifest.lock", tmp_path / "inside"
-    start_at = time.time() + 1.5
-    workers = [subprocess.Popen([sys.executable, "-c", LOCK_WORKER, str(lock), str(inside), str(start_at), "1.0"],
-                                stdout=subprocess.PIPE, text=True) for _ in range(4)]
-    results = [tuple(map(int, w.communicate(timeout=60)[0].split())) for w in workers]
-    assert all(rounds > 0 for _, rounds in results)
-    assert sum(overlaps for overlaps, _ in results) == 0, f"two holders at once (overlaps, rounds): {results}"
-    assert not lock.exists()
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -552,15 +515,16 @@ def test_polars_pyarrow_and_duckdb_read_what_read_table_reads(table, published):
     assert expected.height > 0
     folder = warehouse / "annexe" / table
 
-    lazy = pl.scan_parquet(f"{folder}/**/*.parquet", hive_partitioning=True,
-                           hive_schema={"inspection_id": pl.String})
+    lazy = pl.scan_parquet(f"{folder}/**/*.parquet", hive_partitioning=True, hive_schema={"inspection_id": pl.String})
     by_polars = lazy.collect()
-    dataset = ds.dataset(folder, format="parquet",
-                         partitioning=ds.partitioning(pa.schema([("inspection_id", pa.string())]), flavor="hive"))
+    dataset = ds.dataset(
+        folder,
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([("inspection_id", pa.string())]), flavor="hive"),
+    )
     by_pyarrow = pl.from_arrow(dataset.to_table())
     with duckdb.connect() as connection:
-        by_duckdb = connection.sql(
-            f"SELECT * FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)").pl()
+        by_duckdb = connection.sql(f"SELECT * FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)").pl()
 
     for reader, frame in (("polars", by_polars), ("pyarrow", by_pyarrow), ("duckdb", by_duckdb)):
         assert sorted(frame.columns) == sorted(TABLES[table].column_names), reader

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.warehouse import read_table
+from flows.store.warehouse import read_table
 from tests.broken import BREAKAGES
 from tests.conftest import SAMPLES, tree_hashes
 
@@ -46,11 +46,22 @@ def test_nothing_is_published_for_a_rejected_inspection(broken_run):
 
 def test_good_inspections_of_the_same_run_publish_the_golden_figures(broken_run):
     ratings = read_table(str(broken_run["warehouse"]), "standard_ratings").filter(
-        pl.col("inspection_id") == "dyfed-powys-2025")
-    assert ratings["rating"].to_list() == ["Good", "Requires improvement", "Requires improvement",
-                                           "Inadequate", "Inadequate", "Inadequate", "Inadequate"]
-    summary = read_table(str(broken_run["warehouse"]), "inspections").filter(
-        pl.col("inspection_id") == "dyfed-powys-2025").row(0, named=True)
+        pl.col("inspection_id") == "dyfed-powys-2025"
+    )
+    assert ratings["rating"].to_list() == [
+        "Good",
+        "Requires improvement",
+        "Requires improvement",
+        "Inadequate",
+        "Inadequate",
+        "Inadequate",
+        "Inadequate",
+    ]
+    summary = (
+        read_table(str(broken_run["warehouse"]), "inspections")
+        .filter(pl.col("inspection_id") == "dyfed-powys-2025")
+        .row(0, named=True)
+    )
     assert (summary["score"], summary["overall_rating"]) == (4, "Requires improvement")
 
 
@@ -67,10 +78,50 @@ def test_fixed_extract_is_published_and_leaves_quarantine(broken_run, tmp_path):
     inspection_id = broken_run["broken"]["bad-answer"]
     assert inspection_id in read_table(str(warehouse), "quarantine")["inspection_id"].to_list()
     (landing / inspection_id / "cases.csv").write_bytes((landing / "dyfed-powys-2025" / "cases.csv").read_bytes())
-    result = CliRunner().invoke(app, ["backfill", inspection_id, "--landing", str(landing), "--warehouse",
-                                      str(warehouse), "--no-progress"], env={"COLUMNS": "250"})
+    result = CliRunner().invoke(
+        app,
+        ["backfill", inspection_id, "--landing", str(landing), "--warehouse", str(warehouse), "--no-progress"],
+        env={"COLUMNS": "250"},
+    )
     assert result.exit_code == 0, result.output
     assert "1 published, 0 rejected" in result.output
     assert inspection_id not in read_table(str(warehouse), "quarantine")["inspection_id"].to_list()
     assert inspection_id in read_table(str(warehouse), "inspections")["inspection_id"].to_list()
     assert not list((warehouse / "annexe" / "quarantine").glob(f"inspection_id={inspection_id}/*"))
+
+
+def test_prefect_shows_a_run_with_a_rejection_as_failed_with_its_artifacts(prefect_api, landing, tmp_path):
+    """Through the Prefect client, as the UI and automations see it: Failed, counted, and two table artifacts."""
+    import json
+    import uuid
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    from flows.pipeline import nightly, run_summary
+    from tests.broken import make_broken
+
+    breakage = next(b for b in BREAKAGES if b.name == "bad-answer")
+    rejected = make_broken(landing, breakage)
+    summary = run_summary(nightly, landing=str(landing), warehouse=str(tmp_path / "warehouse"))
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(uuid.UUID(summary["run_id"]))
+        assert run.state.type.value == "FAILED"
+        assert run.state.message.startswith("1 inspection(s) rejected and in quarantine; 5 published, 1 rejected")
+        artifacts = {
+            a.key: a
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["annexe-published", "annexe-quarantine"]),
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]),
+                )
+            )
+        }
+    published = json.loads(artifacts["annexe-published"].data)
+    assert sorted(row["inspection"] for row in published) == SAMPLES
+    dyfed = next(row for row in published if row["inspection"] == "dyfed-powys-2025")
+    assert (dyfed["pdu"], dyfed["score"], dyfed["overall rating"]) == ("Dyfed Powys", "4/21", "Requires improvement")
+    quarantine = json.loads(artifacts["annexe-quarantine"].data)
+    assert [(row["inspection"], row["row"], row["column"], row["check"]) for row in quarantine] == [
+        (rejected, 4, "P2.1.1", "allowed_values")
+    ]

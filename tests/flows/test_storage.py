@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows.warehouse import MANIFEST, read_table
-from schemas.tables import PUBLISHED_TABLES
+from flows.store.manifest import MANIFEST
+from flows.store.warehouse import read_table
+from schemas.tables import COMPUTED_TABLES
 from tests.broken import BREAKAGES, make_broken
 from tests.conftest import LANDING, SAMPLES
 from tests.flows.test_operations import BROKEN, DATA_TABLES, all_tables, assert_consistent, publish_samples
@@ -91,7 +92,7 @@ def upload(client, folder: Path, bucket: str, prefix: str) -> None:
 
 
 def test_nightly_with_landing_zone_and_warehouse_on_s3(s3, reference, tmp_path):
-    from flows.pipeline import nightly
+    from flows.pipeline import nightly, run_summary
 
     client = s3["client"]
     landing = tmp_path / "landing"
@@ -101,21 +102,32 @@ def test_nightly_with_landing_zone_and_warehouse_on_s3(s3, reference, tmp_path):
     landing_before = objects(client, "landing")
     assert len(landing_before) == 2 * (len(SAMPLES) + 1)
 
-    summary = nightly(landing=S3_LANDING, warehouse=S3_WAREHOUSE)
+    summary = run_summary(nightly, landing=S3_LANDING, warehouse=S3_WAREHOUSE)
 
     assert sorted((o["inspection_id"], o["outcome"]) for o in summary["outcomes"]) == sorted(
-        [(s, "published") for s in SAMPLES] + [(BROKEN, "rejected")])
+        [(s, "published") for s in SAMPLES] + [(BROKEN, "rejected")]
+    )
     stored = objects(client, "warehouse")
     prefix = "annexe-warehouse/"
     assert f"{prefix}{MANIFEST}" in stored
     for inspection_id in SAMPLES:
-        for table in PUBLISHED_TABLES:
-            assert len([k for k in stored if k.startswith(f"{prefix}annexe/{table}/inspection_id={inspection_id}/")
-                        and k.endswith(".parquet")]) == 1
+        for table in COMPUTED_TABLES:
+            assert (
+                len(
+                    [
+                        k
+                        for k in stored
+                        if k.startswith(f"{prefix}annexe/{table}/inspection_id={inspection_id}/")
+                        and k.endswith(".parquet")
+                    ]
+                )
+                == 1
+            )
         assert f"{prefix}annexe/files/{inspection_id}/data-annexe.xlsx" in stored
     assert not [k for k in stored if "/.pending/" in k or "/_locks/" in k or "/_staging/" in k]
     assert [k for k in stored if k.startswith(f"{prefix}ledger/runs/")] == [
-        f"{prefix}ledger/runs/run_id={summary['run_id']}/part-0.parquet"]
+        f"{prefix}ledger/runs/run_id={summary['run_id']}/part-0.parquet"
+    ]
 
     # read back through the manifest from S3: the same rows as the local run, quarantine included
     tables = all_tables(S3_WAREHOUSE)
@@ -124,10 +136,11 @@ def test_nightly_with_landing_zone_and_warehouse_on_s3(s3, reference, tmp_path):
     quarantine = tables["quarantine"]
     assert quarantine["inspection_id"].unique().to_list() == [BROKEN]
     assert quarantine.filter(pl.col("check") == "allowed_values").select("row", "column", "value").rows() == [
-        (4, "P2.1.1", "Maybe")]
+        (4, "P2.1.1", "Maybe")
+    ]
 
     # a second run over the unchanged landing zone writes nothing
-    again = nightly(landing=S3_LANDING, warehouse=S3_WAREHOUSE)
+    again = run_summary(nightly, landing=S3_LANDING, warehouse=S3_WAREHOUSE)
     assert again["outcomes"] == [] and again["still_rejected"] == [BROKEN]
     assert objects(client, "warehouse") == stored
     assert objects(client, "landing") == landing_before  # the landing zone is only read
@@ -138,38 +151,43 @@ def test_s3_run_sees_an_extract_added_since_the_last_run_in_this_process(s3, ref
 
     The new extract is uploaded by another S3 client, as the inspectorate's upload would be.
     """
-    from flows.pipeline import nightly
+    from flows.pipeline import nightly, run_summary
 
     client = s3["client"]
     landing = tmp_path / "landing"
     shutil.copytree(LANDING / "south-moor-2025", landing / "south-moor-2025")
     upload(client, landing, "landing", "second")
-    first = nightly(landing="s3://landing/second", warehouse="s3://warehouse/second")
+    first = run_summary(nightly, landing="s3://landing/second", warehouse="s3://warehouse/second")
     assert [o["inspection_id"] for o in first["outcomes"]] == ["south-moor-2025"]
 
     shutil.copytree(LANDING / "east-vale-2024", landing / "east-vale-2024")
     upload(client, landing / "east-vale-2024", "landing", "second/east-vale-2024")
-    second = nightly(landing="s3://landing/second", warehouse="s3://warehouse/second")
+    second = run_summary(nightly, landing="s3://landing/second", warehouse="s3://warehouse/second")
 
     assert [(o["inspection_id"], o["outcome"]) for o in second["outcomes"]] == [("east-vale-2024", "published")]
     assert sorted(read_table("s3://warehouse/second", "inspections")["inspection_id"]) == [
-        "east-vale-2024", "south-moor-2025"]
+        "east-vale-2024",
+        "south-moor-2025",
+    ]
 
 
 def test_nightly_on_a_dask_cluster_publishes_what_the_thread_pool_publishes(reference, tmp_path):
     from distributed import LocalCluster
 
-    from flows.pipeline import nightly, with_task_runner
+    from flows.pipeline import nightly, run_summary, with_task_runner
 
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
     shutil.copytree(reference["landing"], landing)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
-        summary = with_task_runner(nightly, cluster.scheduler_address)(landing=str(landing), warehouse=str(warehouse))
+        summary = run_summary(
+            with_task_runner(nightly, cluster.scheduler_address), landing=str(landing), warehouse=str(warehouse)
+        )
         ran_on_dask = sum(len(w.data) + w.state.executed_count for w in cluster.workers.values())
 
     assert ran_on_dask > 0
     assert sorted((o["inspection_id"], o["outcome"]) for o in summary["outcomes"]) == sorted(
-        [(s, "published") for s in SAMPLES] + [(BROKEN, "rejected")])
+        [(s, "published") for s in SAMPLES] + [(BROKEN, "rejected")]
+    )
     assert_consistent(warehouse)
     tables = all_tables(warehouse)
     for table in DATA_TABLES:

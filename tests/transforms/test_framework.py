@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.framework import FrameworkError, framework_path, load_framework, parse_framework
+from transforms.framework import FrameworkError, cached_loader, framework_path, load_framework, parse_framework
 
 TEXT = framework_path("probation-pdu-2023").read_text()
 
@@ -52,3 +52,53 @@ def test_case_sample_standard_without_questions_is_rejected():
 def test_unknown_framework_lists_the_known_ones():
     with pytest.raises(FrameworkError, match=r"unknown framework 'youth-2030' \(known: probation-pdu-2023\)"):
         load_framework("youth-2030")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        (
+            'version = "1.0.0"',
+            'version = "1.0.0"\nmystery_setting = 1',
+            "unknown key 'mystery_setting' in the top level",
+        ),
+        (
+            'denominator = "yes_plus_no"',
+            'denominator = "all_cases"',
+            "percentages.denominator 'all_cases' is not supported",
+        ),
+        (
+            'driver = "lowest_key_question"',
+            'driver = "mean_of_key_questions"',
+            "banding.driver 'mean_of_key_questions' is not supported",
+        ),
+        ('rounding = "half_up"', 'rounding = "half_up"\ndecimals = 1', "unknown key 'decimals' in [percentages]"),
+        ('name = "Leadership"', 'name = "Leadership"\ncolour = "blue"', "unknown key 'colour' in [[standards]] P1.1"),
+        ('  id = "P2.1.1"', '  id = "P2.1.1"\n  weight = 2', "unknown key 'weight' in key question P2.1.1"),
+        ('{ id = "P2.1.1.a", text', '{ id = "P2.1.1.a", weight = 2, text', "unknown key 'weight' in prompt P2.1.1.a"),
+        ('basis_source = "assumed"', 'basis_source = "folklore"', "basis_source 'folklore' is not one of"),
+    ],
+)
+def test_a_key_the_code_does_not_read_is_refused_by_name(old, new, named):
+    with pytest.raises(FrameworkError, match="x.toml") as error:
+        parse_framework(_edited(old, new), source="x.toml")
+    assert named in str(error.value)
+
+
+def test_settings_are_read_from_the_file():
+    framework = load_framework("probation-pdu-2023")
+    assert (framework.rounding, framework.denominator, framework.driver) == (
+        "half_up",
+        "yes_plus_no",
+        "lowest_key_question",
+    )
+
+
+def test_cached_loader_reads_each_framework_once_per_folder(tmp_path):
+    (tmp_path / "probation-pdu-2023.toml").write_text(TEXT)
+    load = cached_loader(str(tmp_path))
+    first = load("probation-pdu-2023")
+    (tmp_path / "probation-pdu-2023.toml").write_text("not toml at all [")
+    assert load("probation-pdu-2023") is first
+    with pytest.raises(FrameworkError, match="unknown framework 'nope'"):
+        load("nope")

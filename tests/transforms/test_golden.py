@@ -17,8 +17,15 @@ from tests.sample_tables import sample_tables
 DYFED_RATINGS = pl.DataFrame(
     {
         "standard_id": list(REPORT_RATINGS),
-        "standard_name": ["Leadership", "Staffing", "Services", "Assessment", "Planning",
-                          "Implementation and delivery", "Reviewing"],
+        "standard_name": [
+            "Leadership",
+            "Staffing",
+            "Services",
+            "Assessment",
+            "Planning",
+            "Implementation and delivery",
+            "Reviewing",
+        ],
         "rating": list(REPORT_RATINGS.values()),
     }
 )
@@ -32,7 +39,8 @@ DYFED_PERCENTAGES = pl.DataFrame(
             "Does planning focus sufficiently on engaging the person on probation?",
             "Does planning focus sufficiently on reducing reoffending and supporting desistance?",
             "Does planning focus sufficiently on keeping other people safe?",
-            "Is the sentence or post-custody period implemented effectively with a focus on engaging the person on probation?",
+            "Is the sentence or post-custody period implemented effectively with a focus on engaging the person on "
+            "probation?",
             "Does the implementation and delivery of services effectively support desistance?",
             "Does the implementation and delivery of services effectively support the safety of other people?",
             "Does reviewing focus sufficiently on supporting the compliance and engagement of the person on probation?",
@@ -78,13 +86,15 @@ def test_sample_matches_its_independently_computed_expectation(inspection_id):
         "question_id", "yes", "no", "not_applicable", "published_percentage"
     )
     expected_key_questions = pl.DataFrame(
-        [{"question_id": q, **{k: v[k] for k in ("yes", "no", "not_applicable", "published_percentage")}}
-         for q, v in expected["key_questions"].items()]
+        [
+            {"question_id": q, **{k: v[k] for k in ("yes", "no", "not_applicable", "published_percentage")}}
+            for q, v in expected["key_questions"].items()
+        ]
     )
     assert_frame_equal(key_questions, expected_key_questions)
     ratings = dict(tables["standard_ratings"].select("standard_id", "rating").iter_rows())
     assert ratings == expected["standard_ratings"]
     summary = tables["inspections"].row(0, named=True)
-    assert {k: summary[k] for k in ("cases", "community_orders", "licences", "score", "max_score", "overall_rating")} == {
-        k: expected[k] for k in ("cases", "community_orders", "licences", "score", "max_score", "overall_rating")
-    }
+    assert {
+        k: summary[k] for k in ("cases", "community_orders", "licences", "score", "max_score", "overall_rating")
+    } == {k: expected[k] for k in ("cases", "community_orders", "licences", "score", "max_score", "overall_rating")}

@@ -6,7 +6,8 @@ import polars as pl
 import pytest
 
 from transforms.framework import framework_path, load_framework, parse_framework
-from transforms.percentages import band_expression, counts_to_percentages, score_band_expression
+from transforms.percentages import counts_to_percentages
+from transforms.ratings import band_expression, score_band_expression
 
 FRAMEWORK = load_framework("probation-pdu-2023")
 UNROUNDED = parse_framework(
@@ -49,15 +50,15 @@ def _band(framework, yes: int, no: int) -> str:
 @pytest.mark.parametrize(
     ("yes", "no", "published_basis", "unrounded_basis"),
     [
-        (49, 51, "Inadequate", "Inadequate"),            # 49.0
+        (49, 51, "Inadequate", "Inadequate"),  # 49.0
         (50, 50, "Requires improvement", "Requires improvement"),  # 50.0
         (99, 101, "Requires improvement", "Inadequate"),  # 49.5 -> published 50
         (64, 36, "Requires improvement", "Requires improvement"),  # 64.0
-        (129, 71, "Good", "Requires improvement"),        # 64.5 -> published 65
-        (65, 35, "Good", "Good"),                          # 65.0
-        (79, 21, "Good", "Good"),                          # 79.0
-        (159, 41, "Outstanding", "Good"),                  # 79.5 -> published 80
-        (80, 20, "Outstanding", "Outstanding"),            # 80.0
+        (129, 71, "Good", "Requires improvement"),  # 64.5 -> published 65
+        (65, 35, "Good", "Good"),  # 65.0
+        (79, 21, "Good", "Good"),  # 79.0
+        (159, 41, "Outstanding", "Good"),  # 79.5 -> published 80
+        (80, 20, "Outstanding", "Outstanding"),  # 80.0
         (0, 10, "Inadequate", "Inadequate"),
         (10, 0, "Outstanding", "Outstanding"),
     ],
@@ -69,8 +70,16 @@ def test_band_edges_from_both_sides(yes, no, published_basis, unrounded_basis):
 
 @pytest.mark.parametrize(
     ("score", "rating"),
-    [(0, "Inadequate"), (3, "Inadequate"), (4, "Requires improvement"), (10, "Requires improvement"),
-     (11, "Good"), (17, "Good"), (18, "Outstanding"), (21, "Outstanding")],
+    [
+        (0, "Inadequate"),
+        (3, "Inadequate"),
+        (4, "Requires improvement"),
+        (10, "Requires improvement"),
+        (11, "Good"),
+        (17, "Good"),
+        (18, "Outstanding"),
+        (21, "Outstanding"),
+    ],
 )
 def test_overall_score_bands(score, rating):
     frame = pl.DataFrame({"score": [score]})

@@ -1,0 +1,135 @@
+"""Plan: repair what a crash or damage left, then decide which inspections a run processes, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flows.store import ledger, manifest, staging
+from flows.store.landing import discover_report, inspection_fingerprint
+from flows.store.warehouse import Warehouse
+
+REASONS = ("new", "changed", "forced", "repair")
+
+
+def recover(warehouse: Warehouse) -> dict:
+    """Bring the warehouse back to a state its manifest describes truly, whatever a crash or damage left.
+
+    An unreadable manifest is set aside (everything is then republished from the landing zone); crashed runs'
+    staging is deleted after the outcomes they had committed are ledgered; their temporary files are swept.
+    """
+    set_aside = manifest.set_aside_if_unreadable(warehouse)
+    for run in staging.clear_abandoned(warehouse):
+        if run["outcomes"] and not warehouse.exists(ledger.ledger_path(run["run_id"])):
+            ledger.write(
+                warehouse, run["run_id"], run["trigger"], run["started_at"] or dt.datetime.now(dt.UTC), run["outcomes"]
+            )
+    sweep_temporaries(warehouse)
+    return {"manifest_set_aside": set_aside}
+
+
+def sweep_temporaries(warehouse: Warehouse) -> list[str]:
+    """Delete half-written files of killed runs (write_atomic's temporaries) that no live run is writing."""
+    swept = []
+    with warehouse.lock("manifest"):  # the manifest, index page and dictionary are written under this lock
+        for pattern in ("*.tmp-*", "annexe/*.tmp-*", "annexe/files/*.tmp-*"):
+            for path in warehouse.glob(pattern):
+                warehouse.remove(path)
+                swept.append(path)
+    for path in warehouse.glob(f"{ledger.LEDGER}/*/*.tmp-*"):
+        run_id = path.split("run_id=", 1)[1].split("/", 1)[0]
+        if not warehouse.exists(f"{staging.STAGING}/{run_id}"):  # a live run keeps its staging until it is ledgered
+            warehouse.remove(path)
+            swept.append(path)
+    return swept
+
+
+def assess(
+    landing: str,
+    warehouse_url: str,
+    frameworks_dir: str,
+    inspection_ids: list[str] | None = None,
+    fieldwork_from: dt.date | None = None,
+    fieldwork_to: dt.date | None = None,
+    force: bool = False,
+    framework_override: str | None = None,
+) -> dict:
+    """What a run would do and why, writing nothing: inspections to process with a reason each (new, changed,
+    forced, repair), those left as they are, and the repairs the warehouse needs first."""
+    warehouse = Warehouse(warehouse_url)
+    try:
+        state, repairs = manifest.read(warehouse), []
+    except manifest.ManifestUnreadable:
+        state, repairs = manifest.empty(), ["datapackage.json is unreadable: it is set aside and rebuilt"]
+    discovery = discover_report(landing)
+    found = discovery.inspection_ids
+    inspected = manifest.inspect(warehouse, sorted(set(found) | set(state["inspections"])), state)
+    published = state["inspections"]
+    wanted = found if inspection_ids is None else [i for i in inspection_ids if i in found]
+    missing = [] if inspection_ids is None else [i for i in inspection_ids if i not in found]
+    damaged = set(inspected["damaged"])
+    reasons, unchanged, out_of_range = {}, [], []
+    for inspection_id in wanted:
+        fingerprint, parsed = inspection_fingerprint(landing, inspection_id, frameworks_dir, framework_override)
+        start = (parsed or {}).get("fieldwork_start")
+        if (fieldwork_from or fieldwork_to) and isinstance(start, dt.date):
+            if (fieldwork_from and start < fieldwork_from) or (fieldwork_to and start > fieldwork_to):
+                out_of_range.append(inspection_id)
+                continue
+        current = published.get(inspection_id, {}).get("rejected_fingerprint") or published.get(inspection_id, {}).get(
+            "fingerprint"
+        )
+        if current is None:
+            reasons[inspection_id] = "new"
+        elif fingerprint != current:
+            reasons[inspection_id] = "changed"
+        elif inspection_id in damaged:
+            reasons[inspection_id] = "repair"
+        elif force:
+            reasons[inspection_id] = "forced"
+        else:
+            unchanged.append(inspection_id)
+    repairs += [f"finish the interrupted publication of {i}" for i in inspected["interrupted"]]
+    repairs += [f"clear the staging of run {r}, which died" for r in staging.abandoned(warehouse)]
+    refresh = manifest.shared_files_damaged(warehouse, state) or bool(
+        ledger.unlisted(warehouse, {r["path"] for r in state["resources"]})
+    )
+    if refresh:
+        repairs.append("rewrite or list the index page, dictionary or ledger")
+    return {
+        "process": list(reasons),
+        "reasons": reasons,
+        "unchanged": unchanged,
+        "out_of_range": out_of_range,
+        "missing": missing,
+        "still_rejected": [i for i in unchanged if published[i].get("rejected_fingerprint")],
+        "set_aside": discovery.set_aside,
+        "repairs": repairs,
+        "refresh_shared": refresh,
+    }
+
+
+def plan(
+    landing: str,
+    warehouse_url: str,
+    frameworks_dir: str,
+    inspection_ids: list[str] | None = None,
+    fieldwork_from: dt.date | None = None,
+    fieldwork_to: dt.date | None = None,
+    force: bool = False,
+    framework_override: str | None = None,
+) -> dict:
+    """Repair what a crash or damage left, then say what the run processes (see assess)."""
+    warehouse = Warehouse(warehouse_url)
+    recovered = recover(warehouse)
+    found = discover_report(landing).inspection_ids
+    manifest.heal(warehouse, sorted(set(found) | set(manifest.read(warehouse)["inspections"])))
+    assessed = assess(
+        landing, warehouse_url, frameworks_dir, inspection_ids, fieldwork_from, fieldwork_to, force, framework_override
+    )
+    return {**assessed, **recovered}
+
+
+def batches(inspection_ids: list[str], batch_size: int) -> list[list[str]]:
+    """Split inspections into batches of at most batch_size."""
+    size = max(1, batch_size)
+    return [inspection_ids[i : i + size] for i in range(0, len(inspection_ids), size)]

@@ -1,0 +1,44 @@
+"""The quality gate between aggregation and publication: a wrong figure stops its inspection, not the others."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flows.config import DEFAULT_FRAMEWORKS, settings
+from flows.stages.aggregate import aggregate
+from flows.stages.gate import gate
+from flows.stages.ingest import ingest
+from flows.stages.publish import publish
+from flows.stages.validate import validate
+from flows.store import staging
+from flows.store.warehouse import Warehouse, read_table
+from tests.conftest import LANDING
+
+
+def test_quality_gate_blocks_a_corrupted_aggregate_and_names_the_expectation(tmp_path):
+    config = settings(landing=str(LANDING), warehouse=str(tmp_path / "warehouse"))
+    folder = staging.batch_folders(staging.claim(config.warehouse, "test"), 1)[0]
+    ids = ["dyfed-powys-2025", "north-shire-2025"]
+    ingest(config.landing, config.warehouse, folder, ids, DEFAULT_FRAMEWORKS)
+    validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
+    aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, 5)
+    batch = staging.Batch(Warehouse(config.warehouse), folder)
+    tables = batch.read_tables()
+    tables["key_question_results"] = tables["key_question_results"].with_columns(
+        published_percentage=pl.when(
+            (pl.col("inspection_id") == "dyfed-powys-2025") & (pl.col("question_id") == "P2.1.3")
+        )
+        .then(pl.col("published_percentage") + 1)
+        .otherwise(pl.col("published_percentage"))
+    )
+    batch.write_tables(tables)
+    gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
+    publish(config.warehouse, folder, "test-run", DEFAULT_FRAMEWORKS, config.publication)
+
+    published = read_table(config.warehouse, "inspections")["inspection_id"].to_list()
+    assert published == ["north-shire-2025"]
+    quarantine = read_table(config.warehouse, "quarantine")
+    assert quarantine["inspection_id"].unique().to_list() == ["dyfed-powys-2025"]
+    messages = " ".join(quarantine["message"].to_list())
+    assert "rounded half up" in messages and '"question_id":"P2.1.3"' in messages
+    assert "expect_column_pair_values_to_be_equal" in quarantine["check"].to_list()
