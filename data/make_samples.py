@@ -4,7 +4,7 @@ Run:  cd /work/main && uv run python data/make_samples.py
 
 Writes, for every inspection in SPECS:
   data/landing/<inspection_id>/inspection.toml + cases.csv | cases.xlsx | cases.parquet
-      (extract contract v1: /work/shared/reference/extract-contract.md)
+      (extract contract v1: docs/extract-contract.md)
   data/expected/<inspection_id>.json
       (computed here from the intended counts, not from the written files)
 then reads every written file back with polars, recomputes the results and asserts

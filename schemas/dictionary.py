@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.tables import RUNS, SCHEMA_VERSION, TABLES, TableSpec
 
 READING = """## Reading the tables
 
 Each table is Parquet, partitioned by inspection (hive style): `annexe/<table>/inspection_id=<id>/part-*.parquet`.
+The tables comparing inspections (national_results, regional_results, benchmarks, trends) are partitioned by
+financial year instead, `annexe/<table>/period=<YYYY-YY>/part-*.parquet` (trends by that of the later inspection).
 The partition column is not repeated inside the files. `datapackage.json` at the top of the warehouse lists
 every committed file with its sha256; read through it (or `flows.warehouse.read_table`) to be sure of never
 seeing an inspection that is being replaced.
@@ -30,7 +33,7 @@ SELECT * FROM read_parquet('annexe/key_question_results/*/*.parquet', hive_parti
 
 
 def _tables() -> list[TableSpec]:
-    return [*TABLES.values(), RUNS]
+    return [*TABLES.values(), *COMPARISON_TABLES.values(), RUNS]
 
 
 def dictionary_json() -> str:

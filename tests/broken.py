@@ -298,7 +298,7 @@ BREAKAGES = [
         "unique_columns",
         "P2.1.1",
         None,
-        "column P2.1.1 appears 2 times in the header (columns 8, 41)",
+        "column P2.1.1 appears 2 times in the header (columns 8, 43)",
     ),
     Breakage(
         "duplicate-header-xlsx",
@@ -306,7 +306,7 @@ BREAKAGES = [
         "unique_columns",
         "sex",
         None,
-        "column sex appears 2 times in the header (columns 3, 41)",
+        "column sex appears 2 times in the header (columns 3, 43)",
     ),
     Breakage(
         "future-fieldwork",

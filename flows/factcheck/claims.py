@@ -21,7 +21,7 @@ PERCENT = re.compile(rf"\b(?P<x>\d+(?:\.\d+)?|{WORD})\s*(?:%|per\s*cent\b|percen
 BOX = re.compile(rf"^P\s?(?P<a>\d)\.(?P<b>\d)\.?\s*(?P<name>[^\d].*?)\s*(?P<rating>{RATING})\s*$")
 HEADING = re.compile(r"^P\s?(?P<a>\d)\.(?P<b>\d)\.?\s*(?P<name>.+?)\s*Rating\s*$")
 ENDS_WITH_RATING = re.compile(rf"(?P<rating>{RATING})\s*$")
-SCORE = re.compile(r"\bScore\s+(?P<n>\d+)\s*/\s*(?P<m>\d+)")
+SCORE = re.compile(r"(?<![A-Za-z])Score\s+(?P<n>\d+)\s*/\s*(?P<m>\d+)")
 OVERALL = re.compile(rf"Overall rating\s*(?P<rating>{RATING})|rated\s+[‘'\"“]?(?P<said>{RATING})[’'\"”]?\s+overall")
 ROW = re.compile(r"^(?P<q>\S.*\?)\s*(?P<pct>\d{1,3})\s*%\s*$")
 SENTENCE_END = re.compile(r"(?<=[.!?])(?:\[\d+\])?\s+(?=[A-Z‘“\"'(\d])")
@@ -189,8 +189,8 @@ def _sentence_claims(
                 kind,
                 line,
                 column,
-                match.group().replace("\n", " "),
-                claimed,
+                " ".join(match.group().split()),
+                " ".join(claimed.split()),
                 section,
                 sentence=sentence.strip(),
                 previous=previous.strip(),

@@ -57,8 +57,9 @@ class RangeTable:
         return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
 
     def lookup(self, found: str) -> VerbalRange:
-        """The range of a phrase as found in a text."""
-        return self.ranges[_normal(found)]
+        """The range of a phrase as found in a text ("Two thirds" finds "two-thirds")."""
+        key = _normal(found)
+        return next(r for phrase, r in self.ranges.items() if _normal(phrase) == key)
 
 
 def _normal(phrase: str) -> str:
@@ -80,8 +81,8 @@ def parse_ranges(text: str, source: str = "<ranges>") -> RangeTable:
             problems.append(f"[[phrase]] {n}: needs 0 <= lower <= upper <= 100")
             continue
         for phrase in item.get("phrases", []):
-            key = _normal(phrase)
-            if key in ranges:
+            key = phrase.lower().strip()
+            if any(_normal(p) == _normal(key) for p in ranges):
                 problems.append(f"phrase {phrase!r} is listed twice")
             ranges[key] = VerbalRange(
                 key,

@@ -35,6 +35,15 @@ from flows.render.common import (
     suppression_symbol,
     suppression_threshold,
 )
+from flows.render.uncertainty import (
+    interval_text,
+    national_heading,
+    national_statement,
+    national_value,
+    overview_href,
+    sensitivity_text,
+    uncertainty_notes,
+)
 from transforms.framework import Framework
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -97,6 +106,8 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
         text_y = [y + QUESTION_LINE * (i + 1) - 4 for i in range(len(lines))]
         bar_y = y + QUESTION_LINE * len(lines) + 2
         percentage = q["published_percentage"]
+        lower, upper = q.get("ci_lower"), q.get("ci_upper")
+        whisker = None if lower is None or upper is None else (_x(lower), _x(upper))
         width = 0.0 if percentage is None else round(PLOT_WIDTH * percentage / 100, 2)
         value = "no relevant cases" if percentage is None else f"{percentage}%"
         if q["question_id"] == lowest:
@@ -109,7 +120,10 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
                 "x": PLOT_LEFT,
                 "y": bar_y,
                 "width": width,
-                "value_x": round(PLOT_LEFT + width + 6, 2),
+                # The value is written past the whisker of the 95% interval, so the two never overlap.
+                "value_x": round(PLOT_LEFT + max(width, whisker[1] - PLOT_LEFT if whisker else 0) + 6, 2),
+                "whisker": whisker,
+                "interval": interval_text(lower, upper),
                 "value_y": bar_y + BAR_HEIGHT / 2 + 5,
                 "value": value,
                 "lowest": q["question_id"] == lowest,
@@ -129,6 +143,7 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
     slug = standard["standard_id"].replace(".", "-")
     summary = "; ".join(
         f"{b['question_id']}: {'no relevant cases' if b['percentage'] is None else str(b['percentage']) + '%'}"
+        + (f" (95% interval {b['interval']})" if b["whisker"] else "")
         for b in bars
     )
     band_text = ", ".join(f"{b['rating']} from {b['min']}%" for b in bands if b["min"] > 0)
@@ -139,7 +154,8 @@ def bar_chart(standard: dict, questions: list[dict], framework: Framework, ratin
         "title": f"{standard['standard_id']} {standard['standard_name']}: percentage Yes by key question",
         "desc": (
             f"Horizontal bar chart. {summary}. Rating {rating.get('rating', 'not rated')}, driven by the lowest "
-            f"key question. Rating bands: {band_names}. Vertical lines mark the band thresholds: {band_text}."
+            f"key question. Rating bands: {band_names}. Vertical lines mark the band thresholds: {band_text}. "
+            "A horizontal line across each bar shows its 95% interval."
         ),
         "width": CHART_WIDTH,
         "height": plot_bottom + AXIS_SPACE,
@@ -161,11 +177,19 @@ def _counts(row: dict, suppressed: bool = False) -> dict:
     }
 
 
+def _uncertainty(question: dict, publication: dict) -> dict:
+    """A key question's 95% interval and national figure as at publication, as text."""
+    return {
+        "interval": interval_text(question.get("ci_lower"), question.get("ci_upper")),
+        "national": national_value(publication, question["question_id"])[1],
+    }
+
+
 def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, publication: dict) -> dict:
     """Everything the annexe template shows, in display order."""
     inspection = check_tables(tables)
     ratings = ordered_ratings(tables, framework)
-    rating_rows = ratings.to_dicts()
+    rating_rows = [r | {"sensitivity": sensitivity_text(r, framework)} for r in ratings.to_dicts()]
     domains: list[dict] = []
     for r in rating_rows:
         if not domains or domains[-1]["name"] != r["domain"]:
@@ -183,7 +207,8 @@ def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, public
                 **standard,
                 "slug": sid.replace(".", "-"),
                 "rating": rating,
-                "questions": [q | _counts(q) for q in own],
+                "questions": [q | _counts(q) | _uncertainty(q, publication) for q in own],
+                "sensitivity": sensitivity_text(rating, framework),
                 "chart": bar_chart(standard, own, framework, rating),
             }
         )
@@ -257,7 +282,11 @@ def annexe_context(tables: dict[str, pl.DataFrame], framework: Framework, public
         "profile_groups": profile_groups,
         "profile_suppressed": bool(profile["suppressed"].any()),
         "breakdown_tables": breakdown_tables,
-        "notes": methodology_notes(framework, publication),
+        "notes": methodology_notes(framework, publication) + uncertainty_notes(publication),
+        "national_heading": national_heading(publication),
+        "national_statement": national_statement(publication),
+        "overview_href": overview_href(publication),
+        "interval_text": interval_text,
         "publication": publication,
         "release": release_facts(publication),
         "symbol": suppression_symbol(publication),
@@ -286,8 +315,9 @@ def annexe_html(
     return _environment().get_template("annexe.html.j2").render(context)
 
 
-def index_html(inspections: pl.DataFrame, publication: dict) -> str:
-    """The list of published inspections, newest fieldwork first, linking to each annexe and spreadsheet."""
+def index_html(inspections: pl.DataFrame, publication: dict, overviews: list[str] | None = None) -> str:
+    """The list of published inspections, newest fieldwork first, linking to each annexe and spreadsheet, and to
+    the national overview of each period in `overviews` (financial years, newest first)."""
     rows = inspections.sort(["fieldwork_start", "pdu"], descending=[True, False]).to_dicts()
     return (
         _environment()
@@ -297,6 +327,7 @@ def index_html(inspections: pl.DataFrame, publication: dict) -> str:
                 "title": "Probation inspections: data annexes",
                 "publication": publication,
                 "inspections": rows,
+                "overviews": sorted(overviews or [], reverse=True),
             }
         )
     )

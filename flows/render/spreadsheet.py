@@ -41,10 +41,10 @@ from flows.render.common import (
     suppression_symbol,
     suppression_threshold,
 )
-from flows.render.xlsx_writer import Cover, Link, Sheet, workbook_bytes
+from flows.render.uncertainty import interval_columns, key_question_columns, sensitivity_column, uncertainty_notes
+from flows.render.xlsx_writer import Cover, Link, Sheet, sheet_name, workbook_bytes
 from transforms.framework import Framework
 
-MAX_SHEET_NAME = 31
 LANGUAGE = "en-GB"
 COUNT_HEADINGS = {"yes": "Yes", "no": "No", "not_applicable": "N/A", "relevant_cases": "Relevant cases"}
 PERCENTAGE_HEADING = "Percentage Yes"
@@ -56,20 +56,6 @@ NOTES_INSTRUCTIONS = "This worksheet contains one table. Tables refer to these n
 DATE_FORMAT = {"num_format": "d mmmm yyyy"}
 
 NOTE_REF = re.compile(r"\$\$(.*?)\$\$")
-
-
-def sheet_name(standard_id: str, standard_name: str, taken: set[str]) -> str:
-    """A unique worksheet name under 32 characters, e.g. 'P2.3_Implementation'."""
-    words = re.findall(r"[A-Za-z0-9]+", standard_name)
-    base = f"{standard_id}_{words[0]}" if words else standard_id
-    base = re.sub(r"[\[\]:*?/\\']", "_", base)[:MAX_SHEET_NAME]
-    name, n = base, 2
-    while name.lower() in {t.lower() for t in taken}:
-        suffix = f"_{n}"
-        name = base[: MAX_SHEET_NAME - len(suffix)] + suffix
-        n += 1
-    taken.add(name)
-    return name
 
 
 def _measure(values: list, suppressed: list[bool] | None, symbol: str) -> list:
@@ -174,9 +160,11 @@ def build_sheets(
             "Points": [*rated["points"], inspection["score"]],
             "Lowest key question": [*(q or NOT_APPLICABLE for q in rated["lowest_question_id"]), NOT_APPLICABLE],
             "Lowest percentage Yes": [*_measure(rated["lowest_percentage"], None, symbol), NOT_APPLICABLE],
+            "Given the sample size": [*sensitivity_column(ratings, framework), NOT_APPLICABLE],
         },
         "ratings",
-        f"Ratings of the {ratings.height} standards and overall: {about} $$bands$$$$score$$$$judgement$$",
+        f"Ratings of the {ratings.height} standards and overall: {about} $$bands$$$$score$$$$judgement$$"
+        "$$sensitivity$$",
         [f"{headline} The last row gives the score (the sum of the points) and the overall rating."],
         units={"Lowest percentage Yes": "%"},
     )
@@ -201,13 +189,14 @@ def build_sheets(
                 "Key question id": question_ids,
                 "Key question": own["question_text"].to_list(),
                 **_counts_columns(own, symbol),
+                **key_question_columns(own, publication),
                 "Drives the rating": ["Yes" if qid == lowest else "No" for qid in question_ids],
             },
             f"key_questions_{sid.replace('.', '_')}",
             f"{sid} {sname}: percentage of relevant cases answered Yes, by key question: {about} "
-            "$$denominator$$$$rounding$$$$bands$$",
+            f"$$denominator$$$$rounding$$$$bands$$$$interval$${'$$national$$' if publication.get('national') else ''}",
             [subtitle],
-            units={PERCENTAGE_HEADING: "%"},
+            units={PERCENTAGE_HEADING: "%", "95% interval, lower": "%", "95% interval, upper": "%"},
         )
 
     # Prompts, when the extract supplied any answers to them.
@@ -222,12 +211,13 @@ def build_sheets(
                 "Prompt id": prompts["prompt_id"].to_list(),
                 "Prompt": prompts["prompt_text"].to_list(),
                 **_counts_columns(prompts, symbol),
+                **interval_columns(prompts),
             },
             "prompts",
             f"Prompts: percentage of relevant cases answered Yes, by prompt: {about} "
-            "$$prompts$$$$denominator$$$$rounding$$",
+            "$$prompts$$$$denominator$$$$rounding$$$$interval$$",
             ["Each prompt is a sub-question of the key question whose id it starts with.", no_prompts],
-            units={PERCENTAGE_HEADING: "%"},
+            units={PERCENTAGE_HEADING: "%", "95% interval, lower": "%", "95% interval, upper": "%"},
         )
 
     # Unrated measures (management oversight ...), when the extract supplied any.
@@ -290,7 +280,7 @@ def build_sheets(
         units={PERCENTAGE_HEADING: "%"},
     )
 
-    notes = _cite_notes(sheets, methodology_notes(framework, publication))
+    notes = _cite_notes(sheets, methodology_notes(framework, publication) + uncertainty_notes(publication))
     contents = Sheet(
         table_name="contents_table",
         title="Table of contents",

@@ -222,3 +222,20 @@ def workbook_bytes(cover: Cover, sheets: dict[str, Sheet], properties: dict, lan
     workbook.set_properties(properties)
     workbook.close()
     return _with_language(buffer.getvalue(), language)
+
+
+MAX_SHEET_NAME = 31
+
+
+def sheet_name(standard_id: str, standard_name: str, taken: set[str]) -> str:
+    """A unique worksheet name under 32 characters, e.g. 'P2.3_Implementation'."""
+    words = re.findall(r"[A-Za-z0-9]+", standard_name)
+    base = f"{standard_id}_{words[0]}" if words else standard_id
+    base = re.sub(r"[\[\]:*?/\\']", "_", base)[:MAX_SHEET_NAME]
+    name, n = base, 2
+    while name.lower() in {t.lower() for t in taken}:
+        suffix = f"_{n}"
+        name = base[: MAX_SHEET_NAME - len(suffix)] + suffix
+        n += 1
+    taken.add(name)
+    return name

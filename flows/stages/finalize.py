@@ -10,6 +10,7 @@ import polars as pl
 from flows.store import ledger, manifest, staging
 from flows.store.staging import Batch
 from flows.store.warehouse import ANNEXE, FILES, Warehouse, fault, parquet_bytes, read_table
+from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.dictionary import dictionary_json, dictionary_markdown
 from schemas.tables import RUNS, SCHEMA_VERSION, TABLES
 
@@ -17,6 +18,7 @@ INDEX = f"{FILES}/index.html"
 EMPTY = "_empty"
 SCHEMAS = {
     **{name: spec.frictionless_schema() for name, spec in TABLES.items()},
+    **{name: spec.frictionless_schema(partition="period") for name, spec in COMPARISON_TABLES.items()},
     "runs": RUNS.frictionless_schema(partition="run_id"),
 }
 
@@ -48,14 +50,15 @@ def _empty_tables(warehouse: Warehouse, resources: list[dict]) -> list[dict]:
     placeholder is no longer listed and is deleted.
     """
     entries = []
-    for table, spec in TABLES.items():
-        placeholder = f"{ANNEXE}/{table}/inspection_id={EMPTY}/part-empty.parquet"
-        published = any(r.get("table") == table and r.get("inspection_id") for r in resources)
+    for table, spec in {**TABLES, **COMPARISON_TABLES}.items():
+        key = "period" if table in COMPARISON_TABLES else "inspection_id"
+        placeholder = f"{ANNEXE}/{table}/{key}={EMPTY}/part-empty.parquet"
+        published = any(r.get("table") == table and r.get(key) for r in resources)
         if published:
-            warehouse.remove(f"{ANNEXE}/{table}/inspection_id={EMPTY}")
+            warehouse.remove(f"{ANNEXE}/{table}/{key}={EMPTY}")
             entries.append({"path": placeholder, "drop": True})
         else:
-            data = parquet_bytes(pl.DataFrame(schema=spec.polars_schema).drop("inspection_id"))
+            data = parquet_bytes(pl.DataFrame(schema=spec.polars_schema).drop(key, strict=False))
             warehouse.write_if_changed(placeholder, data)
             entries.append(
                 manifest.resource(
@@ -103,7 +106,9 @@ def finalize(
         if outcomes or refresh or not warehouse.exists(INDEX):
             from flows.render.html import index_html  # Jinja2 loads only when the page is rewritten
 
-            page = index_html(read_table(warehouse_url, "inspections"), publication).encode("utf-8")
+            state = manifest.read(warehouse)
+            overviews = sorted({r["period"] for r in state["resources"] if r.get("table") == "national_overview"})
+            page = index_html(read_table(warehouse_url, "inspections"), publication, overviews).encode("utf-8")
             warehouse.write_if_changed(INDEX, page)
             listed.append(manifest.resource(INDEX, page, table="annexe_index"))
             fault("after_index")

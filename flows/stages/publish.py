@@ -8,6 +8,7 @@ from functools import partial
 
 import polars as pl
 
+from flows.stages import periods
 from flows.store import manifest
 from flows.store.staging import Batch
 from flows.store.warehouse import Warehouse
@@ -80,6 +81,34 @@ def _for_renderers(facts: dict) -> dict:
     }
 
 
+def _national_figures(warehouse: Warehouse, committed: dict, records: list[dict], tables, quarantine, failures) -> dict:
+    """Each passing inspection's national figures as at its publication (periods.national_at_publication).
+
+    The same inputs again (a forced backfill, a repair) keep the figures first published with them, so that the
+    annexe comes out byte for byte the same.
+    """
+    kept, fresh = {}, []
+    for record in records:
+        key = (record["inspection_id"],)
+        if key in quarantine or key in failures or key not in tables["inspections"]:
+            continue
+        state = committed["inspections"].get(record["inspection_id"]) or {}
+        if state.get("fingerprint") == record["fingerprint"] and state.get("national"):
+            kept[record["inspection_id"]] = state["national"]
+        else:
+            fresh.append(key)
+    empty = {name: pl.DataFrame(schema=TABLES[name].polars_schema) for name in ("inspections", "key_question_results")}
+    frames = {name: pl.concat([tables[name].get(k, empty[name]) for k in fresh] or [empty[name]]) for name in empty}
+    return kept | periods.national_at_publication(
+        warehouse, committed, frames["inspections"], frames["key_question_results"]
+    )
+
+
+def _without_release(publication: dict) -> dict:
+    """The publication settings as the national overview takes them (no one inspection's release facts)."""
+    return {k: v for k, v in publication.items() if k not in ("release", "national")}
+
+
 def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: str, publication: dict) -> str:
     """Publish the batch's passing inspections and quarantine the failing ones; return the batch folder."""
     warehouse = Warehouse(warehouse_url)
@@ -95,6 +124,7 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
     outcomes, publications = [], []
     with warehouse.locks([f"inspection-{r['inspection_id']}" for r in records]):
         committed = manifest.read(warehouse)  # read under the locks: no other run changes these inspections now
+        national = _national_figures(warehouse, committed, records, tables, quarantine, failures)
         for record in records:
             inspection_id, fingerprint = record["inspection_id"], record["fingerprint"]
             key = (inspection_id,)
@@ -138,7 +168,10 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                     report_urls.get(inspection_id),
                     today,
                 )
-                files = render_files(own, framework, {**publication, "release": _for_renderers(facts)})
+                figures = national[inspection_id]
+                files = render_files(
+                    own, framework, {**publication, "release": _for_renderers(facts), "national": figures}
+                )
                 resources = manifest.stage_files(warehouse, inspection_id, fingerprint, run_id, own, files)
                 publications.append(
                     manifest.Publication(
@@ -151,6 +184,8 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                             "rejected_fingerprint": None,
                             "rejected_run_id": None,
                             **facts,
+                            **periods.place_state(own["inspections"].row(0, named=True)),
+                            "national": figures,
                         },
                         resources,
                     )
@@ -174,6 +209,9 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                     "problems": problems.select("file", "row", "column", "check", "message").to_dicts(),
                 }
             )
-        manifest.commit(warehouse, publications)
+        published = {p.inspection_id for p in publications if p.replaces is None}
+        manifest.commit(
+            warehouse, publications, periods.stager(warehouse, run_id, published, load, _without_release(publication))
+        )
     batch.write_outcomes(outcomes)
     return batch_folder

@@ -20,6 +20,7 @@ def _published_columns(cases: pl.DataFrame, framework: Framework) -> list[str]:
         *framework.case_characteristics,
         *framework.question_ids,
         *[p for p in framework.prompt_ids if p in cases.columns],
+        *[u for u in framework.unrated_ids if u in cases.columns],
     ]
 
 

@@ -16,7 +16,7 @@ from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import staging
 
-REPORT = PROJECT.parent / "shared" / "reference" / "dyfed-powys-pdu-2025.txt"
+REPORT = PROJECT / "data" / "reference" / "dyfed-powys-pdu-2025.txt"
 INSPECTION = "dyfed-powys-2025"
 
 

@@ -11,9 +11,15 @@ def test_every_phrase_has_a_source_or_is_marked_assumed():
     table = load_ranges()
     assert table.ranges, "the range table is empty"
     assert all(r.source for r in table.ranges.values())
-    assert {"nearly all", "vast majority", "two-thirds", "just under half", "less than half", "most", "a minority"} <= set(
-        table.ranges
-    )
+    assert {
+        "nearly all",
+        "vast majority",
+        "two-thirds",
+        "just under half",
+        "less than half",
+        "most",
+        "a minority",
+    } <= set(table.ranges)
 
 
 @pytest.mark.parametrize(

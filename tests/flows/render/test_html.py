@@ -65,8 +65,9 @@ def test_annexe_markup_is_accessible(html):
     assert re.search(r'<html lang="en">', html)
     assert [t for t, _ in elements].count("h1") == 1
     assert "<h1>Dyfed Powys probation inspection 2025: data annexe</h1>" in html
-    # Ratings summary, ratings by standard, how rated, 4 key-question tables, prompts, sample, 6 breakdowns.
-    assert assert_accessible_tables(html) == 3 + 4 + 1 + 1 + 6
+    # Ratings summary, ratings by standard, how rated, 4 key-question tables, prompts, other measures, sample,
+    # 6 breakdowns.
+    assert assert_accessible_tables(html) == 3 + 4 + 1 + 1 + 1 + 6
     svgs = [a for t, a in elements if t == "svg"]
     assert len(svgs) == 4
     for svg in svgs:
@@ -185,8 +186,9 @@ def test_withheld_sample_counts_show_c(dyfed, publication):
     sample = page.split('id="sample-table"')[1].split("</table>")[0]
     withheld = protected["sample_profile"]["suppressed"].sum()
     assert sample.count('data-suppressed="true"') == withheld > 0
-    assert re.search(r'<th scope="row">Other</th>\s*<td class="num suppressed" data-suppressed="true"><abbr', sample)
-    assert re.search(r'<th scope="row">Male</th>\s*<td class="num">39</td>', sample)
+    very_high = r'<th scope="row">Very high</th>\s*<td class="num suppressed" data-suppressed="true"><abbr'
+    assert re.search(very_high, sample)
+    assert re.search(r'<th scope="row">Male</th>\s*<td class="num">40</td>', sample)
     assert "[c] marks a number of cases withheld" in page
     old = annexe_html(unprotected_profile(tables), framework, publication)
     assert "[c] marks a number of cases withheld" not in old and re.search(r'Other</th>\s*<td class="num">1</td>', old)
@@ -360,7 +362,7 @@ def test_browser_breakdowns_show_c_for_suppressed_cells(page, dyfed):
     (female,) = _css(page, 'table[data-dimension="sex"] tr[data-question-id="P2.4.1"] td[data-category="female"]')
     assert female.text == "[c]"
     (male,) = _css(page, 'table[data-dimension="sex"] tr[data-question-id="P2.1.1"] td[data-category="male"]')
-    assert male.text == "82% (39)"
+    assert male.text == "83% (40)"
 
 
 def test_browser_breakdowns_show_the_question_wording(page, dyfed):

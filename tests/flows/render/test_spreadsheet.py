@@ -94,6 +94,7 @@ def test_contents_lists_and_links_every_table_sheet(workbook):
         "Ratings",
         *KQ_SHEETS.values(),
         "Prompts",
+        "Other measures",
         "Sample",
         "Breakdowns",
     ]
@@ -215,10 +216,9 @@ def test_suppressed_breakdown_cells_show_c(workbook, dyfed):
             assert cells == ["[c]"] * 5
         else:
             assert cells == [row[c] for c in MEASURES] + [row["published_percentage"]]
-    # The five women and one person of other sex in the sample: suppressed, with nothing to recover them.
+    # The five women in the sample: reviewing cells with fewer relevant cases suppressed, nothing to recover them.
     assert records[("Sex", "Female", "P2.4.1")]["Percentage Yes"] == "[c]"
-    assert records[("Sex", "Other", "P2.1.1")]["Yes"] == "[c]"
-    assert records[("Sex", "Male", "P2.1.1")]["Yes"] == 32
+    assert records[("Sex", "Male", "P2.1.1")]["Yes"] == 33
     assert sum(1 for r in records.values() if r["Yes"] == "[c]") == suppressed.height
 
 
@@ -258,7 +258,7 @@ def test_note_markers_are_in_numeric_order(workbook):
         numbers = [int(n) for n in re.findall(r"\[note (\d+)\]", title)]
         assert numbers == sorted(set(numbers)), title
         assert not re.search(r"\[note \d+\](?!\[note \d+\]|$)", title), f"markers at the end: {title}"
-    assert workbook["Ratings"]["A1"].value.endswith("August 2025 [note 1][note 2][note 3]")
+    assert workbook["Ratings"]["A1"].value.endswith("August 2025 [note 1][note 2][note 3][note 4]")
     contents = {r["Sheet name"]: r["Table description"] for r in table_records(workbook["Contents"])}
     assert (
         contents["Ratings"] == "Ratings of the 7 standards and overall: Dyfed Powys PDU, fieldwork started August 2025"
@@ -388,7 +388,8 @@ def test_every_sample_renders_accessibly(inspection_id, publication, tmp_path):
     path.write_bytes(spreadsheet_bytes(tables, framework, publication))
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames[:3] == ["Cover", "Contents", "Notes"]
-    assert len(set(workbook.sheetnames)) == len(workbook.sheetnames) == 12
+    # Twelve sheets, and one more for the other (unrated) measures when the extract has them.
+    assert len(set(workbook.sheetnames)) == len(workbook.sheetnames) == 12 + (not tables["unrated_results"].is_empty())
     assert all(len(n) <= 31 for n in workbook.sheetnames)
     inspection = tables["inspections"].row(0, named=True)
     overall = {r["Standard id"]: r for r in table_records(workbook["Ratings"])}["Overall"]
@@ -457,7 +458,7 @@ def test_withheld_sample_counts_show_c(dyfed, publication):
     for row in protected["sample_profile"].iter_rows(named=True):
         key = (dimension_label(row["dimension"]), category_label(row["dimension"], row["category"]))
         assert records[key] == ("[c]" if row["suppressed"] else row["cases"])
-    assert records[("Sex", "Other")] == "[c]" and records[("Sex", "Male")] == 39
+    assert records[("Risk of serious harm (RoSH)", "Very high")] == "[c]" and records[("Sex", "Male")] == 40
     sample = workbook["Sample"]
     assert "[c] = withheld to protect the confidentiality of the people in the sample (see notes)." in sheet_text(
         sample

@@ -75,14 +75,14 @@ def test_heal_finishes_a_commit_interrupted_before_the_files_were_moved(tmp_path
         state["resources"] += resources
         state["inspections"]["x-2025"] = {"fingerprint": "a" * 64, "pending": "a" * 64}
         manifest._write(warehouse, state)
-    assert manifest.heal(warehouse, ["x-2025"]) == {"finished": ["x-2025"], "damaged": []}
+    assert manifest.heal(warehouse, ["x-2025"]) == {"finished": ["x-2025"], "damaged": [], "periods_finished": []}
     healed = manifest.read(warehouse)
     assert [r["path"] for r in healed["resources"]] == ["annexe/files/x-2025/data-annexe.html"]
     assert "pending" not in healed["inspections"]["x-2025"]
     assert not (tmp_path / "annexe/files/x-2025/.pending").exists()
-    assert manifest.heal(warehouse, ["x-2025"]) == {"finished": [], "damaged": []}
+    assert manifest.heal(warehouse, ["x-2025"]) == {"finished": [], "damaged": [], "periods_finished": []}
     (tmp_path / "annexe/files/x-2025/data-annexe.html").write_bytes(b"pag")  # truncated: damage, not a crash
-    assert manifest.heal(warehouse, ["x-2025"]) == {"finished": [], "damaged": ["x-2025"]}
+    assert manifest.heal(warehouse, ["x-2025"]) == {"finished": [], "damaged": ["x-2025"], "periods_finished": []}
 
 
 def test_record_replaces_the_entries_of_files_that_belong_to_no_inspection(tmp_path):

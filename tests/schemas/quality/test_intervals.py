@@ -30,9 +30,11 @@ def test_wrong_intervals_labels_and_flags_are_each_named(samples, pair):
     judged = framework.standards.filter(pl.col("rated_by") == "judgement")["standard_id"][0]
     broken = change(broken, "standard_ratings", {"inspection_id": BROKEN, "standard_id": judged},
                     plausible_lowest_rating="Good")  # fmt: skip
-    rated = tables["standard_ratings"].filter(
-        (pl.col("inspection_id") == BROKEN) & pl.col("rating_sensitive").is_not_null()
-    ).row(0, named=True)
+    rated = (
+        tables["standard_ratings"]
+        .filter((pl.col("inspection_id") == BROKEN) & pl.col("rating_sensitive").is_not_null())
+        .row(0, named=True)
+    )
     at = {"inspection_id": BROKEN, "standard_id": rated["standard_id"]}
     broken = change(broken, "standard_ratings", at, rating_sensitive=not rated["rating_sensitive"])
     broken = change(broken, "standard_ratings", at, plausible_highest_rating="Splendid")
