@@ -144,8 +144,9 @@ def run_pipeline(
         if work:
             outcomes = _process(config, work, stagings, run_id, trigger, started_at, framework, planned)
         else:  # nothing to process: ledger the run, and repair the shared files if they need it
-            finalize_task(config.warehouse, [], run_id, trigger, started_at, config.publication,
-                          planned["refresh_shared"])
+            finalize_task(
+                config.warehouse, [], run_id, trigger, started_at, config.publication, planned["refresh_shared"]
+            )
     except BaseException:
         if stagings:  # ledger what was committed and delete staging (case-level data) whenever the process survives
             try:

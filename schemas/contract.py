@@ -8,7 +8,9 @@ MANIFEST_FILE = "inspection.toml"
 CASES_FILES = ("cases.csv", "cases.xlsx", "cases.parquet")
 # An id is a path component of the warehouse (annexe/<table>/inspection_id=<id>/...), so its length is bounded.
 MAX_ID_LENGTH = 64
-INSPECTION_ID = re.compile(rf"^(?=.{{1,{MAX_ID_LENGTH}}}$)[a-z0-9]+(-[a-z0-9]+)*$")
+# "national" names the folder of the national overviews (annexe/files/national/), so no inspection may take it.
+RESERVED_IDS = ("national",)
+INSPECTION_ID = re.compile(rf"^(?!(?:{'|'.join(RESERVED_IDS)})$)(?=.{{1,{MAX_ID_LENGTH}}}$)[a-z0-9]+(-[a-z0-9]+)*$")
 MANIFEST_KEYS = ("inspection_id", "framework", "pdu", "region", "fieldwork_start", "organisational_ratings")
 
 # The work one file may cause. Samples are tens to a few hundred cases of some forty columns; these allow ten

@@ -144,8 +144,10 @@ def _describe_failure(check: str, column: str | None, value, framework: Framewor
     """A short check name and a sentence for one Pandera failure."""
     if check == "column_in_dataframe":
         if value in framework.case_characteristics:
-            return "required_column", (f"column {value} is missing: every case needs its {value} (one of "
-                                       f"{', '.join(framework.case_characteristics[value])})")
+            return "required_column", (
+                f"column {value} is missing: every case needs its {value} (one of "
+                f"{', '.join(framework.case_characteristics[value])})"
+            )
         if value == "case_id":
             return "required_column", "column case_id is missing: every case needs its pseudonymous reference"
         return "required_column", (

@@ -314,10 +314,15 @@ RUNS = TableSpec(
         _c("run_id", pl.String(), "Run id (the Prefect flow run id where there is one)."),
         _c("trigger", pl.String(), "schedule, backfill or manual."),
         _c("started_at", pl.Datetime("us", "UTC"), "When the run started (UTC)."),
-        ColumnSpec(INSPECTION_ID.name, INSPECTION_ID.dtype, "Inspection processed; null for a run with nothing to do.",
-                   True),
-        ColumnSpec(FINGERPRINT.name, FINGERPRINT.dtype, "Fingerprint of the inputs processed; null for a run with "
-                   "nothing to do.", True),
+        ColumnSpec(
+            INSPECTION_ID.name, INSPECTION_ID.dtype, "Inspection processed; null for a run with nothing to do.", True
+        ),
+        ColumnSpec(
+            FINGERPRINT.name,
+            FINGERPRINT.dtype,
+            "Fingerprint of the inputs processed; null for a run with nothing to do.",
+            True,
+        ),
         _c("outcome", pl.String(), "published, rejected (quarantined), or idle (a run that found nothing to do)."),
         _c("rows", pl.Int64(), "Rows published for the inspection across its tables (or quarantine rows)."),
         _c("pipeline_version", pl.String(), "Version of this pipeline."),

@@ -116,17 +116,19 @@ def status(warehouse: WarehouseOption = None, as_json: AsJson = False) -> None:
 @app.command(name="open")
 def open_(inspection: Annotated[str, typer.Argument(help="Inspection id.")], warehouse: WarehouseOption = None) -> None:
     """Print where an inspection's annexe files are."""
-    from flows.store.warehouse import FILES, Warehouse
+    from flows.store.filesystem import filesystem  # a listing needs no table reader: answer at once
 
     config = settings(warehouse=warehouse)
     require_warehouse(config.warehouse)
-    store = Warehouse(config.warehouse)
-    files = [p for p in store.list_files(f"{FILES}/{inspection}") if "/." not in p] if "/" not in inspection else []
+    fs, root = filesystem(config.warehouse)
+    folder = f"{root}/annexe/files/{inspection}"
+    found = fs.find(folder) if "/" not in inspection and fs.exists(folder) else []
+    files = sorted(p for p in found if "/." not in p.removeprefix(root))
     if not files:
         say(f"No annexe published for {inspection} in {config.warehouse}")
         raise typer.Exit(EXIT_REJECTED)
     for path in files:
-        say(str(Path(store.path(path))) if store.local else store.path(path))
+        say(str(Path(path)) if "://" not in config.warehouse else f"{config.warehouse.split('://')[0]}://{path}")
 
 
 @app.command()

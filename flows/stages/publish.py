@@ -99,9 +99,14 @@ def _national_figures(warehouse: Warehouse, committed: dict, records: list[dict]
             fresh.append(key)
     empty = {name: pl.DataFrame(schema=TABLES[name].polars_schema) for name in ("inspections", "key_question_results")}
     frames = {name: pl.concat([tables[name].get(k, empty[name]) for k in fresh] or [empty[name]]) for name in empty}
-    return kept | periods.national_at_publication(
-        warehouse, committed, frames["inspections"], frames["key_question_results"]
-    )
+    if not fresh:
+        return kept
+    # Under the manifest lock: another run cannot replace (and delete) the files of the period read here meanwhile.
+    with warehouse.lock("manifest"):
+        now = manifest.read(warehouse)
+        return kept | periods.national_at_publication(
+            warehouse, now, frames["inspections"], frames["key_question_results"]
+        )
 
 
 def _without_release(publication: dict) -> dict:

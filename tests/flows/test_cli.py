@@ -35,7 +35,12 @@ def test_status_shows_what_is_published_and_what_is_quarantined_and_why(broken_r
     )
     dyfed = next(i for i in as_json["inspections"] if i["inspection_id"] == "dyfed-powys-2025")
     assert (dyfed["pdu"], dyfed["fieldwork_start"], dyfed["score"], dyfed["overall_rating"], dyfed["state"]) == (
-        "Dyfed Powys", "2025-08-11", 4, "Requires improvement", "current")
+        "Dyfed Powys",
+        "2025-08-11",
+        4,
+        "Requires improvement",
+        "current",
+    )
     assert dyfed["run_id"] and dyfed["first_published"]
     assert {"broken-bad-answer", "broken-empty-file"} <= {q["inspection_id"] for q in as_json["quarantine"]}
 
@@ -68,19 +73,35 @@ def _usage(arguments: list[str]) -> str:
 def test_wrong_uses_exit_2_with_one_line_and_do_nothing(tmp_path, landing):
     warehouse = str(tmp_path / "warehouse")
     assert "no landing zone at /no/such/dir" in _usage(["run", "--landing", "/no/such/dir", "--warehouse", warehouse])
-    assert "--batch-size must be at least 1" in _usage(["run", "--landing", str(landing), "--warehouse", warehouse,
-                                                        "--batch-size", "0"])
-    assert "--workers must be at least 1" in _usage(["run", "--landing", str(landing), "--warehouse", warehouse,
-                                                     "--workers", "0"])
-    assert "cannot create the warehouse" in _usage(["run", "--landing", str(landing), "--warehouse",
-                                                    str(tmp_path / "no" / "such" / "warehouse")])
+    assert "--batch-size must be at least 1" in _usage(
+        ["run", "--landing", str(landing), "--warehouse", warehouse, "--batch-size", "0"]
+    )
+    assert "--workers must be at least 1" in _usage(
+        ["run", "--landing", str(landing), "--warehouse", warehouse, "--workers", "0"]
+    )
+    assert "cannot create the warehouse" in _usage(
+        ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "no" / "such" / "warehouse")]
+    )
     assert "say which inspections" in _usage(["backfill", "--landing", str(landing), "--warehouse", warehouse])
-    assert "not in the landing zone" in _usage(["backfill", "no-such-id", "--landing", str(landing),
-                                                "--warehouse", warehouse])
-    assert "unknown framework 'no-such-fw'" in _usage(["backfill", "--all", "--framework", "no-such-fw",
-                                                       "--landing", str(landing), "--warehouse", warehouse])
-    assert "is after --fieldwork-to" in _usage(["backfill", "--fieldwork-from", "2025-12-01", "--fieldwork-to",
-                                                "2025-01-01", "--landing", str(landing), "--warehouse", warehouse])
+    assert "not in the landing zone" in _usage(
+        ["backfill", "no-such-id", "--landing", str(landing), "--warehouse", warehouse]
+    )
+    assert "unknown framework 'no-such-fw'" in _usage(
+        ["backfill", "--all", "--framework", "no-such-fw", "--landing", str(landing), "--warehouse", warehouse]
+    )
+    assert "is after --fieldwork-to" in _usage(
+        [
+            "backfill",
+            "--fieldwork-from",
+            "2025-12-01",
+            "--fieldwork-to",
+            "2025-01-01",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            warehouse,
+        ]
+    )
     assert "no warehouse at" in _usage(["status", "--warehouse", warehouse])
     assert "no warehouse at" in _usage(["open", "dyfed-powys-2025", "--warehouse", warehouse])
     assert "is not a folder" in _usage(["validate", str(tmp_path / "nothing-here")])
@@ -94,8 +115,24 @@ def test_dry_run_lists_what_would_be_processed_and_why_and_writes_nothing(tmp_pa
     assert "would process dyfed-powys-2025: new" in result.output
     assert "5 to process, 0 unchanged" in result.output and "nothing was written" in result.output
     assert not warehouse.exists()
-    as_json = json.loads(CliRunner().invoke(app, ["backfill", "--all", "--force", "--dry-run", "--json", "--landing",
-                                                  str(landing), "--warehouse", str(warehouse)]).output)
+    as_json = json.loads(
+        CliRunner()
+        .invoke(
+            app,
+            [
+                "backfill",
+                "--all",
+                "--force",
+                "--dry-run",
+                "--json",
+                "--landing",
+                str(landing),
+                "--warehouse",
+                str(warehouse),
+            ],
+        )
+        .output
+    )
     assert as_json["process"]["east-vale-2024"] == "new" and not warehouse.exists()
 
 
@@ -118,12 +155,18 @@ def test_an_unchanged_run_starts_no_prefect_api_and_is_ledgered(broken_run, tmp_
     import polars as pl
 
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
-    shutil.copytree(broken_run["landing"], landing)
+    shutil.copytree(broken_run["landing"], landing, symlinks=True)  # links that point outside stay links
     shutil.copytree(broken_run["warehouse"], warehouse)
     # Nothing answers on this address: a run that tried to use Prefect would fail with exit 3.
     env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
-    command = [str(Path(sys.executable).with_name("annexe")), "run", "--landing", str(landing), "--warehouse",
-               str(warehouse)]
+    command = [
+        str(Path(sys.executable).with_name("annexe")),
+        "run",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        str(warehouse),
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 1, result.stdout + result.stderr  # 1: rejected extracts are still in quarantine
     assert "Nothing to process" in result.stdout and "no Prefect API started" in result.stdout

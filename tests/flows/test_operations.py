@@ -27,6 +27,7 @@ from flows.config import DEFAULT_FRAMEWORKS
 from flows.store.landing import inspection_fingerprint
 from flows.store.manifest import MANIFEST, PENDING
 from flows.store.warehouse import read_table
+from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.tables import COMPUTED_TABLES, TABLES
 from tests.broken import BREAKAGES, make_broken
 from tests.conftest import LANDING, SAMPLES
@@ -303,7 +304,10 @@ def test_forced_backfill_of_unchanged_inputs_is_byte_identical(published, tmp_pa
     tables_before = {
         p: sha for p, (sha, _) in snapshot(warehouse).items() if p.startswith("annexe/") and p.endswith(".parquet")
     }
-    assert len(tables_before) == 6 * len(SAMPLES) + 1
+    periods = {p.split("period=", 1)[1].split("/", 1)[0] for p in tables_before if "/period=" in p}
+    assert periods and len(tables_before) == len(COMPUTED_TABLES) * len(SAMPLES) + 1 + len(COMPARISON_TABLES) * len(
+        periods
+    )
 
     summary = run_summary(backfill, force=True, landing=str(landing), warehouse=str(warehouse))
 

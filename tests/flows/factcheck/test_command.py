@@ -12,8 +12,10 @@ from tests.flows.factcheck.conftest import INSPECTION, REPORT
 
 def test_the_seed_report_checks_out_against_the_bundled_sample(warehouse, tmp_path):
     page = tmp_path / "checked.html"
-    result = CliRunner().invoke(app, ["factcheck", str(REPORT), "--inspection", INSPECTION, "--warehouse", warehouse,
-                                      "--json", "--html", str(page)])
+    result = CliRunner().invoke(
+        app,
+        ["factcheck", str(REPORT), "--inspection", INSPECTION, "--warehouse", warehouse, "--json", "--html", str(page)],
+    )
     assert result.exit_code == 0, result.output
     findings = json.loads(result.output)
     by_measure = {f["measure"]: f for f in findings if f["status"] == "match"}
@@ -31,6 +33,7 @@ def test_a_changed_score_is_a_mismatch_and_exit_1(warehouse, tmp_path):
 
 
 def test_an_unknown_inspection_is_a_usage_error(warehouse):
-    result = CliRunner().invoke(app, ["factcheck", str(REPORT), "--inspection", "no-such-2025", "--warehouse",
-                                      warehouse])
+    result = CliRunner().invoke(
+        app, ["factcheck", str(REPORT), "--inspection", "no-such-2025", "--warehouse", warehouse]
+    )
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1

@@ -72,7 +72,8 @@ def test_percentage_out_of_range(pair):
     found = quality_failures(change(tables, "prompt_results", where, percentage=101.0), {framework.id: framework})
     within = "expect_column_values_to_be_between: percentage within 0-100"
     exact = "expect_column_pair_values_to_be_equal: percentage is 100 x yes / (yes + no)"
-    assert failed(found) == {(BROKEN, "prompt_results", within), (BROKEN, "prompt_results", exact)}
+    above = "expect_column_pair_values_a_to_be_greater_than_b: ci_upper at least percentage"  # and above its interval
+    assert failed(found) == {(BROKEN, "prompt_results", c) for c in (within, exact, above)}
     assert offending(found, within) == [{"inspection_id": BROKEN, "prompt_id": "P2.1.1.a", "percentage": 101.0}]
 
 
