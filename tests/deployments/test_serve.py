@@ -28,6 +28,8 @@ from flows.store.warehouse import read_table
 from schemas.tables import COMPUTED_TABLES
 from tests.conftest import LANDING, PROJECT
 
+OPTIONAL_TABLES = ("prompt_results", "unrated_results")
+
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
@@ -179,11 +181,15 @@ def test_serve_registers_both_deployments_and_runs_a_triggered_backfill(prefect_
             flow = httpx.get(f"{url}/flows/{deployment['flow_id']}", timeout=10).json()
             assert flow["name"] == deployment["name"]
 
-        created = httpx.post(
-            f"{url}/deployments/{backfill['id']}/create_flow_run",
-            json={"parameters": {"inspection_ids": CHOSEN, "force": True}},
-            timeout=10,
-        )
+        for _ in range(10):  # SQLite behind a busy server answers 503 while it is locked: ask again
+            created = httpx.post(
+                f"{url}/deployments/{backfill['id']}/create_flow_run",
+                json={"parameters": {"inspection_ids": CHOSEN, "force": True}},
+                timeout=30,
+            )
+            if created.status_code != 503:
+                break
+            time.sleep(3)
         created.raise_for_status()
         run_id = created.json()["id"]
         deadline = time.monotonic() + 180
@@ -201,7 +207,9 @@ def test_serve_registers_both_deployments_and_runs_a_triggered_backfill(prefect_
         assert sorted(inspections["inspection_id"]) == CHOSEN
         assert dict(inspections.select("inspection_id", "score").iter_rows())["dyfed-powys-2025"] == 4
         for table in COMPUTED_TABLES:
-            assert sorted(read_table(str(warehouse), table)["inspection_id"].unique()) == CHOSEN
+            published = sorted(read_table(str(warehouse), table)["inspection_id"].unique())
+            # Optional parts (prompts, unrated measures) have rows only where the extract supplied them.
+            assert published == CHOSEN if table not in OPTIONAL_TABLES else set(published) <= set(CHOSEN)
         runs = pl.read_parquet(warehouse / "ledger" / "runs" / "*" / "part-0.parquet", hive_partitioning=True)
         assert runs.select("run_id", "trigger").unique().rows() == [(run_id, "backfill")]
         manifest = json.loads((warehouse / "datapackage.json").read_text())
