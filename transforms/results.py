@@ -8,6 +8,8 @@ from transforms.framework import Framework
 from transforms.percentages import counts_to_percentages
 
 ANSWER_COUNTS = {"yes": "Yes", "no": "No", "not_applicable": "N/A"}
+# The figures of every results table, after its identifying columns.
+MEASURES = (*ANSWER_COUNTS, "relevant_cases", "percentage", "published_percentage")
 
 
 def count_items(cases: pl.DataFrame, item_ids: list[str], by: list[str], item: str) -> pl.DataFrame:
@@ -58,12 +60,7 @@ def key_question_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFr
             "standard_id",
             "question_id",
             "question_text",
-            "yes",
-            "no",
-            "not_applicable",
-            "relevant_cases",
-            "percentage",
-            "published_percentage",
+            *MEASURES,
         )
     )
 
@@ -80,12 +77,7 @@ def prompt_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
             "question_id",
             "prompt_id",
             "prompt_text",
-            "yes",
-            "no",
-            "not_applicable",
-            "relevant_cases",
-            "percentage",
-            "published_percentage",
+            *MEASURES,
         )
     )
 
@@ -100,12 +92,7 @@ def unrated_results(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
             "inspection_id",
             "measure_id",
             "measure_text",
-            "yes",
-            "no",
-            "not_applicable",
-            "relevant_cases",
-            "percentage",
-            "published_percentage",
+            *MEASURES,
         )
     )
 
@@ -133,12 +120,7 @@ def breakdowns(cases: pl.DataFrame, framework: Framework) -> pl.DataFrame:
             "category",
             "standard_id",
             "question_id",
-            "yes",
-            "no",
-            "not_applicable",
-            "relevant_cases",
-            "percentage",
-            "published_percentage",
+            *MEASURES,
         )
     )
 

@@ -51,7 +51,9 @@ from collections.abc import Callable
 
 import polars as pl
 
-SUPPRESSED_MEASURES = ("yes", "no", "not_applicable", "relevant_cases", "percentage", "published_percentage")
+from transforms.results import MEASURES
+
+SUPPRESSED_MEASURES = MEASURES  # a withheld cell shows none of its figures
 GROUP = ["inspection_id", "dimension", "question_id"]
 PROFILE_GROUP = ["inspection_id", "dimension"]
 # Published by the inspectorate in every report and in the inspections table (community_orders, licences).
