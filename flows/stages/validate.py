@@ -79,6 +79,10 @@ def validate(warehouse_url: str, batch_folder: str, frameworks_dir: str, minimum
                     "fieldwork_start": manifest["fieldwork_start"],
                     "fingerprint": fingerprints[inspection_id],
                     "framework_sha256": framework.sha256,
+                    # Optional in the contract; only text is kept (the renderers link it only if it is http(s)).
+                    "report_url": manifest["report_url"][:2000]
+                    if isinstance(manifest.get("report_url"), str)
+                    else None,
                 }
             )
             organisational += [

@@ -78,3 +78,25 @@ def test_every_inspection_carries_its_release_facts(clean_warehouse):
     state = manifest["inspections"]["dyfed-powys-2025"]
     assert state["first_published"] == dt.datetime.now(dt.UTC).date().isoformat()
     assert state["revisions"] == [] and state["statistics_status"] == manifest["statistics_status"]
+
+
+def test_a_report_url_in_the_manifest_reaches_the_annexe_and_the_manifest(tmp_path):
+    import shutil
+
+    landing = tmp_path / "landing"
+    shutil.copytree(LANDING / "south-moor-2025", landing / "south-moor-2025")
+    manifest = landing / "south-moor-2025" / "inspection.toml"
+    url = "https://www.justiceinspectorates.gov.uk/hmiprobation/south-moor"
+    manifest.write_text(f'report_url = "{url}"\n' + manifest.read_text())
+    config = settings(landing=str(landing), warehouse=str(tmp_path / "warehouse"))
+    [folder] = staging.batch_folders(staging.claim(config.warehouse, "run-1"), 1)
+    ingest(config.landing, config.warehouse, folder, ["south-moor-2025"], DEFAULT_FRAMEWORKS)
+    validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
+    aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.suppression_threshold)
+    gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
+    publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
+    finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
+    state = json.loads((tmp_path / "warehouse" / "datapackage.json").read_text())["inspections"]["south-moor-2025"]
+    assert state["report_url"] == url
+    page = (tmp_path / "warehouse" / "annexe/files/south-moor-2025/data-annexe.html").read_text()
+    assert f'href="{url}"' in page
