@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import sys
 
-import typer
 
-app = typer.Typer(
-    help="Publish probation inspection ratings and their data annexe from case-sample extracts.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+def __getattr__(name: str):
+    if name == "app":  # the typer application, imported only when asked for (`status` and `open` do without)
+        from flows.cli.commands import app
 
-# Each module adds its commands to `app`; they import what they need only when they run.
-from flows.cli import extracts, runs, services, warehouse  # noqa: E402,F401
+        return app
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Entry point of the `annexe` command."""
     try:
+        from flows.cli.quick import dispatch
+
+        code = dispatch(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
+        from flows.cli.commands import app
+
         app()
     except KeyboardInterrupt:
         sys.exit(130)

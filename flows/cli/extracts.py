@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli import app
+from flows.cli.commands import app
 from flows.cli.options import EXIT_OK, EXIT_REJECTED, fail
 from flows.cli.output import problems, say
 from flows.config import settings

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-
-from rich.console import Console
-from rich.table import Table
+from functools import cache
 
 
 def terminal() -> bool:
@@ -18,7 +16,12 @@ def terminal() -> bool:
     return sys.stdout.isatty()
 
 
-CONSOLE = Console(highlight=False, markup=False, emoji=False)
+@cache
+def console():
+    """The rich console for people at a terminal (imported only when one is watching)."""
+    from rich.console import Console
+
+    return Console(highlight=False, markup=False, emoji=False)
 
 
 def say(text: str) -> None:
@@ -34,12 +37,14 @@ def say_json(value) -> None:
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     """A table: boxed on a terminal; on a pipe, one line per row of `column: value` pairs."""
     if terminal():
+        from rich.table import Table
+
         shown = Table(title=title, title_justify="left")
         for column in columns:
             shown.add_column(column, overflow="fold")
         for row in rows:
             shown.add_row(*[str(v) for v in row])
-        CONSOLE.print(shown)
+        console().print(shown)
         return
     say(title)
     for row in rows:

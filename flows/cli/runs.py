@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli import app
+from flows.cli.commands import app
 from flows.cli.options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -28,7 +28,7 @@ from flows.cli.options import (
     require_positive,
     require_writable_warehouse,
 )
-from flows.cli.output import CONSOLE, problems, say, say_json, table, terminal
+from flows.cli.output import console, problems, say, say_json, table, terminal
 from flows.config import settings
 
 Progress = Annotated[bool, typer.Option(help="Show progress (a bar on a terminal, a line per stage otherwise).")]
@@ -168,7 +168,7 @@ class _Progress:
                 TextColumn("inspections"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
-                console=CONSOLE,
+                console=console(),
                 transient=True,
             )
             self.display.__enter__()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli import app
+from flows.cli.commands import app
 from flows.cli.options import EXIT_FAILED, AsJson, WarehouseOption, fail, require_warehouse
 from flows.cli.output import say
 from flows.config import settings

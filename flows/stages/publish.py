@@ -190,6 +190,8 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                             "rejected_run_id": None,
                             **facts,
                             **periods.place_state(own["inspections"].row(0, named=True)),
+                            # what `annexe status` shows, so that it answers from the manifest alone
+                            **own["inspections"].select("score", "max_score", "overall_rating").row(0, named=True),
                             "national": figures,
                         },
                         resources,
