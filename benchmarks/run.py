@@ -356,7 +356,7 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     Meant to run in a fresh process (see staged_child), so one-off imports are counted once per run.
     """
     from flows.config import settings
-    from flows.stages import aggregate, gate, ingest, plan, validate
+    from flows.stages import aggregate, gate, ingest, national, plan, validate
     from flows.store import manifest, staging
 
     config = settings(str(landing), str(warehouse), None, threshold)
@@ -396,6 +396,7 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         times["gx_import"], _ = once(lambda: __import__("great_expectations"))
         times["check"], _ = once(lambda: gate.gate(w, stagings, fd))
+        times["national"], _ = once(lambda: national.national(w, stagings))
         memory["check"] = rss_mb()
     missing = missing or available("flows.render.html", "flows.render.spreadsheet")
     if missing:

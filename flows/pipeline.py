@@ -19,7 +19,7 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import settings
-from flows.stages import aggregate, finalize, gate, ingest, plan, publish, validate
+from flows.stages import aggregate, finalize, gate, ingest, national, plan, publish, validate
 from flows.store import staging
 from flows.store.warehouse import Warehouse
 
@@ -67,6 +67,12 @@ def aggregate_task(warehouse: str, staging: str, frameworks_dir: str, suppressio
 def gate_task(warehouse: str, stagings: list[str], frameworks_dir: str) -> list[str]:
     """Run the quality gate once over every batch's tables (its fixed cost is high, its cost per row low)."""
     return gate.gate(warehouse, stagings, frameworks_dir)
+
+
+@task(name="national", retries=1, retry_delay_seconds=2)
+def national_task(warehouse: str, stagings: list[str]) -> list[str]:
+    """Fix the national figures every annexe of the run shows, whichever batch commits first."""
+    return national.national(warehouse, stagings)
 
 
 @task(name="publish", retries=1, retry_delay_seconds=2)
@@ -205,6 +211,7 @@ def _process(
     each_batch("validate", lambda s, ids: validate_task.submit(w, s, fd, config.minimum_cases))
     each_batch("aggregate", lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold))
     gate_task(w, stagings, fd)
+    national_task(w, stagings)
     _notify("gate", total, total, artifact_id)
     each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))
     return finalize_task(

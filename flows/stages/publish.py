@@ -81,34 +81,6 @@ def _for_renderers(facts: dict) -> dict:
     }
 
 
-def _national_figures(warehouse: Warehouse, committed: dict, records: list[dict], tables, quarantine, failures) -> dict:
-    """Each passing inspection's national figures as at its publication (periods.national_at_publication).
-
-    The same inputs again (a forced backfill, a repair) keep the figures first published with them, so that the
-    annexe comes out byte for byte the same.
-    """
-    kept, fresh = {}, []
-    for record in records:
-        key = (record["inspection_id"],)
-        if key in quarantine or key in failures or key not in tables["inspections"]:
-            continue
-        state = committed["inspections"].get(record["inspection_id"]) or {}
-        if state.get("fingerprint") == record["fingerprint"] and state.get("national"):
-            kept[record["inspection_id"]] = state["national"]
-        else:
-            fresh.append(key)
-    empty = {name: pl.DataFrame(schema=TABLES[name].polars_schema) for name in ("inspections", "key_question_results")}
-    frames = {name: pl.concat([tables[name].get(k, empty[name]) for k in fresh] or [empty[name]]) for name in empty}
-    if not fresh:
-        return kept
-    # Under the manifest lock: another run cannot replace (and delete) the files of the period read here meanwhile.
-    with warehouse.lock("manifest"):
-        now = manifest.read(warehouse)
-        return kept | periods.national_at_publication(
-            warehouse, now, frames["inspections"], frames["key_question_results"]
-        )
-
-
 def _without_release(publication: dict) -> dict:
     """The publication settings as the national overview takes them (no one inspection's release facts)."""
     return {k: v for k, v in publication.items() if k not in ("release", "national")}
@@ -129,7 +101,7 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
     outcomes, publications = [], []
     with warehouse.locks([f"inspection-{r['inspection_id']}" for r in records]):
         committed = manifest.read(warehouse)  # read under the locks: no other run changes these inspections now
-        national = _national_figures(warehouse, committed, records, tables, quarantine, failures)
+        national = batch.read_national()
         for record in records:
             inspection_id, fingerprint = record["inspection_id"], record["fingerprint"]
             key = (inspection_id,)

@@ -190,9 +190,9 @@ class Batch:
         for name in COMPUTED_TABLES:
             self._write_frame(f"tables/{name}.parquet", tables[name])
 
-    def read_tables(self) -> dict[str, pl.DataFrame]:
-        """The batch's computed tables, by name."""
-        return {name: self._read_frame(f"tables/{name}.parquet") for name in COMPUTED_TABLES}
+    def read_tables(self, names: tuple[str, ...] = COMPUTED_TABLES) -> dict[str, pl.DataFrame]:
+        """The batch's computed tables (all of them, or those named), by name."""
+        return {name: self._read_frame(f"tables/{name}.parquet") for name in names}
 
     # gate: quality-gate failures of the batch's inspections
     def write_quality(self, failures: pl.DataFrame) -> None:
@@ -202,6 +202,15 @@ class Batch:
     def read_quality(self) -> pl.DataFrame:
         """Quality-gate failures of the batch's inspections."""
         return self._read_frame("quality.parquet")
+
+    # national: the national figures each passing inspection's annexe shows
+    def write_national(self, figures: dict[str, dict]) -> None:
+        """National figures by inspection id, as they will stand once the run has published."""
+        self._write_json("national.json", figures)
+
+    def read_national(self) -> dict[str, dict]:
+        """National figures by inspection id."""
+        return self._read_json("national.json")
 
     # publish: what happened to each inspection
     def write_outcomes(self, outcomes: list[dict]) -> None:

@@ -12,6 +12,7 @@ from flows.stages.aggregate import aggregate
 from flows.stages.finalize import finalize
 from flows.stages.gate import gate
 from flows.stages.ingest import ingest
+from flows.stages.national import national
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import staging
@@ -28,6 +29,7 @@ def build_warehouse(landing: Path, warehouse: Path, ids: list[str]) -> list[dict
     validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
     aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.suppression_threshold)
     gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
+    national(config.warehouse, [folder])
     publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
     return finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
 

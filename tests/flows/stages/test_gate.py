@@ -8,6 +8,7 @@ from flows.config import DEFAULT_FRAMEWORKS, settings
 from flows.stages.aggregate import aggregate
 from flows.stages.gate import gate
 from flows.stages.ingest import ingest
+from flows.stages.national import national
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import staging
@@ -33,6 +34,7 @@ def test_quality_gate_blocks_a_corrupted_aggregate_and_names_the_expectation(tmp
     )
     batch.write_tables(tables)
     gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
+    national(config.warehouse, [folder])
     publish(config.warehouse, folder, "test-run", DEFAULT_FRAMEWORKS, config.publication)
 
     published = read_table(config.warehouse, "inspections")["inspection_id"].to_list()
