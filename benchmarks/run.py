@@ -405,14 +405,12 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     else:
         import datetime as dt
 
-        from flows.render import html, spreadsheet
-        from flows.stages import finalize, publish
+        from flows.stages import finalize, publish, rendering
 
-        meter.wrap(spreadsheet, "spreadsheet_bytes", "publish: spreadsheet")
-        meter.wrap(html, "annexe_html", "publish: HTML annexe")
         meter.wrap(manifest, "stage_files", "publish: stage_files (Parquet partitions + files)")
         meter.wrap(manifest, "commit", "publish: commit (manifest swap + finish)")
-        meter.wrap(publish, "render_files", "publish: render_files (spreadsheet + HTML)")
+        # the renderers run in worker processes (flows/stages/rendering.py): timed as the wait for them
+        meter.wrap(rendering, "render_batch", "publish: render_batch (spreadsheet + HTML, every core)")
         started = dt.datetime.now(dt.UTC)
         times["publish"], _ = once(lambda: [publish.publish(w, s, run_id, fd, config.publication) for s in stagings])
         memory["publish"] = rss_mb()

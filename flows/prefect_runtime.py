@@ -246,6 +246,11 @@ def _live_on(parent: int, command: list[str]) -> None:
         runpy.run_path(command[0], run_name="__main__")
 
 
+def follow(parent: int) -> None:
+    """End this process once `parent` is gone (a worker process's initializer: no orphan outlives a killed run)."""
+    threading.Thread(target=_watch, args=(parent,), name="lifeline", daemon=True).start()
+
+
 def _watch(parent: int) -> None:
     """End this process (with its process group, if it leads one) once `parent` is no longer its parent."""
     # Polling getppid, not PR_SET_PDEATHSIG: that signal fires when the *thread* that forked us ends, and Prefect

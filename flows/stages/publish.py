@@ -8,26 +8,13 @@ from functools import partial
 
 import polars as pl
 
-from flows.stages import periods
+from flows.stages import periods, rendering
 from flows.store import manifest
 from flows.store.staging import Batch
 from flows.store.warehouse import Warehouse
 from schemas.quarantine import empty_quarantine, quality_problems, quarantine_rows
-from schemas.tables import COMPUTED_TABLES, TABLES
-from transforms.framework import Framework, cached_loader
+from transforms.framework import cached_loader
 from transforms.revisions import revision_note
-
-
-def render_files(tables: dict[str, pl.DataFrame], framework: Framework, publication: dict) -> dict[str, bytes]:
-    """The inspection's data annexe: accessible spreadsheet and HTML page."""
-    from flows.render.html import annexe_html
-    from flows.render.spreadsheet import spreadsheet_bytes
-
-    return {
-        "data-annexe.xlsx": spreadsheet_bytes(tables, framework, publication),
-        "data-annexe.html": annexe_html(tables, framework, publication).encode("utf-8"),
-    }
-
 
 RELEASE_TABLES = ("inspections", "standard_ratings", "key_question_results")
 
@@ -99,6 +86,7 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
     report_urls = dict(valid.select("inspection_id", "report_url").iter_rows())
     today = dt.datetime.now(dt.UTC).date()
     outcomes, publications = [], []
+    jobs, passing = {}, []  # rendered together, on every core, once every inspection has been judged
     with warehouse.locks([f"inspection-{r['inspection_id']}" for r in records]):
         committed = manifest.read(warehouse)  # read under the locks: no other run changes these inspections now
         national = batch.read_national()
@@ -129,12 +117,7 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                 )
                 outcome, rows = "rejected", problems.height
             else:
-                # Every computed table is published for every inspection, empty where the extract had nothing
-                # for it (an extract without prompt columns has no prompt results).
-                own = {
-                    name: tables[name].get(key, pl.DataFrame(schema=TABLES[name].polars_schema))
-                    for name in COMPUTED_TABLES
-                }
+                own = rendering.inspection_tables(tables, inspection_id)
                 state = committed["inspections"].get(inspection_id, {})
                 facts = release(
                     state,
@@ -146,14 +129,12 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                     today,
                 )
                 figures = national[inspection_id]
-                files = render_files(
-                    own, framework, {**publication, "release": _for_renderers(facts), "national": figures}
-                )
-                resources = manifest.stage_files(warehouse, inspection_id, fingerprint, run_id, own, files)
-                publications.append(
-                    manifest.Publication(
+                jobs[inspection_id] = {**publication, "release": _for_renderers(facts), "national": figures}
+                passing.append(
+                    (
                         inspection_id,
                         fingerprint,
+                        own,
                         {
                             "fingerprint": fingerprint,
                             "run_id": run_id,
@@ -166,7 +147,6 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                             **own["inspections"].select("score", "max_score", "overall_rating").row(0, named=True),
                             "national": figures,
                         },
-                        resources,
                     )
                 )
                 outcome, rows = "published", sum(frame.height for frame in own.values())
@@ -188,6 +168,12 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                     "problems": problems.select("file", "row", "column", "check", "message").to_dicts(),
                 }
             )
+        rendered = rendering.render_batch(warehouse_url, batch_folder, frameworks_dir, jobs)
+        for inspection_id, fingerprint, own, state in passing:
+            resources = manifest.stage_files(
+                warehouse, inspection_id, fingerprint, run_id, own, rendered[inspection_id]
+            )
+            publications.append(manifest.Publication(inspection_id, fingerprint, state, resources))
         published = {p.inspection_id for p in publications if p.replaces is None}
         manifest.commit(
             warehouse, publications, periods.stager(warehouse, run_id, published, load, _without_release(publication))
