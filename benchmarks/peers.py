@@ -252,6 +252,26 @@ def duckdb_results(
     }
 
 
+def duckdb_csv_key_questions(landing: str, framework: Framework, threads: int | None = None) -> pl.DataFrame:
+    """DuckDB alone, from the landing zone's CSV files to every key question's published percentage.
+
+    The yardstick of the end-to-end target: the least any engine must do (read every extract, count, divide,
+    round half up), with nothing validated, checked, rendered or committed.
+    """
+    con = duckdb_connection(threads)
+    try:
+        con.execute(
+            "CREATE VIEW cases AS SELECT regexp_extract(filename, '([^/]+)/cases[.]csv$', 1) AS inspection_id, * "
+            f"EXCLUDE (filename) FROM read_csv({_s(landing + '/*/cases.csv')}, filename = true, all_varchar = true, "
+            "union_by_name = true)"
+        )
+        con.register("fw_key_questions", framework.key_questions.to_arrow())
+        sql = duckdb_sql(framework, "cases", "organisational", "wide")["key_question_results"]
+        return pl.from_arrow(con.sql(sql).to_arrow_table())
+    finally:
+        con.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # pandas
 # ---------------------------------------------------------------------------------------------

@@ -648,6 +648,11 @@ def summarise(results: dict) -> dict:
                 str(n): round(max(r.get("peak_rss_tree_mb", 0), r.get("child_ru_maxrss_mb", 0)), 1)
                 for n, r in e2e.items()
             },
+            "end_to_end / DuckDB from the same CSV files (<= 15)": {
+                str(n): round(r["wall_seconds"] / results["sizes"][str(n)]["duckdb_csv_seconds"], 1)
+                for n, r in e2e.items()
+                if r.get("returncode") == 0 and results["sizes"][str(n)].get("duckdb_csv_seconds")
+            },
             "end_to_end_loglog_slope (1.0 = linear)": summary["growth"].get("end_to_end.wall", {}).get("loglog_slope"),
             "end_to_end_process_pool_seconds": {
                 str(n): round(results["sizes"][str(n)]["end_to_end_processes"]["wall_seconds"], 1)
@@ -691,6 +696,8 @@ def print_summary(results: dict, summary: dict) -> None:
             for label, seconds in sorted(p.get("inside", {}).items(), key=lambda kv: -kv[1]):
                 calls = p.get("calls", {}).get(label, 0)
                 out(f"      {label:58s} {seconds:8.2f}s  {seconds / max(calls, 1) * 1000:7.2f} ms/call x {calls}\n")
+        if entry.get("duckdb_csv_seconds"):
+            out(f"  DuckDB from the CSV files to the published percentages: {entry['duckdb_csv_seconds']:.2f}s\n")
         if entry.get("end_to_end"):
             e = entry["end_to_end"]
             out(
@@ -869,6 +876,12 @@ def main(argv: list[str] | None = None) -> int:
                     entry["end_to_end"] = None
                     entry["end_to_end_skipped"] = f"{missing}"
                 else:
+                    from benchmarks.peers import duckdb_csv_key_questions
+
+                    print("  DuckDB from the CSV files to the published percentages ...", flush=True)
+                    entry["duckdb_csv_seconds"] = best_of(
+                        lambda landing=landing: duckdb_csv_key_questions(str(landing), framework), args.repeats
+                    )
                     print("  end to end (Prefect backfill) ...", flush=True)
                     warehouse = workdir / f"warehouse-e2e-{n}"
                     entry["end_to_end"] = end_to_end(landing, warehouse, args.batch_size, args.e2e_timeout)

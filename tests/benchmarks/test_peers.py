@@ -274,3 +274,19 @@ def test_check_ratable_many_matches_check_ratable():
         data.inspection_ids[2],
         "f",
     )
+
+
+def test_duckdb_from_the_landing_zones_csv_files_gives_the_projects_published_percentages(tmp_path):
+    from benchmarks.peers import duckdb_csv_key_questions
+    from transforms.results import key_question_results
+
+    framework = load_framework("probation-pdu-2023")
+    ids = synthesise(tmp_path, 6, 40, seed=3)
+    cases = pl.concat(
+        [read_extract(str(tmp_path), i).cases.with_columns(inspection_id=pl.lit(i)) for i in ids], how="diagonal"
+    )
+    columns = ["inspection_id", "question_id", "yes", "no", "not_applicable", "published_percentage"]
+    expected = key_question_results(cases, framework).select(columns).sort("inspection_id", "question_id")
+    actual = duckdb_csv_key_questions(str(tmp_path), framework).select(columns).sort("inspection_id", "question_id")
+    assert expected.height == 6 * len(framework.question_ids)
+    assert_frame_equal(actual, expected, check_dtypes=False)
