@@ -6,7 +6,7 @@ import polars as pl
 
 from flows.config import DEFAULT_FRAMEWORKS, settings
 from flows.stages.aggregate import aggregate
-from flows.stages.gate import gate
+from flows.stages.gate import chunks, gate
 from flows.stages.ingest import ingest
 from flows.stages.national import national
 from flows.stages.publish import publish
@@ -44,3 +44,10 @@ def test_quality_gate_blocks_a_corrupted_aggregate_and_names_the_expectation(tmp
     messages = " ".join(quarantine["message"].to_list())
     assert "rounded half up" in messages and '"question_id":"P2.1.3"' in messages
     assert "expect_column_pair_values_to_be_equal" in quarantine["check"].to_list()
+
+
+def test_batches_are_gated_in_groups_of_a_bounded_number_of_inspections():
+    assert chunks([50, 50, 50, 20], limit=100) == [[0, 1], [2, 3]]
+    assert chunks([120, 30, 80], limit=100) == [[0], [1], [2]]  # a batch bigger than the limit goes alone
+    assert chunks([], limit=100) == []
+    assert chunks([5] * 7, limit=500) == [list(range(7))]
