@@ -6,7 +6,6 @@ names first, the manifest is swapped in one atomic write, and only then are repl
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -174,7 +173,8 @@ def commit(warehouse: Warehouse, publications: list[Publication], periods: Perio
     fault("before_swap")
     with warehouse.lock("manifest"):
         before = read(warehouse)
-        manifest = copy.deepcopy(before)
+        # A copy of the two containers this commit changes; entries are replaced, never changed in place.
+        manifest = {**before, "resources": list(before["resources"]), "inspections": dict(before["inspections"])}
         by_id = {p.inspection_id: p for p in publications}
 
         def replaced(entry: dict) -> bool:
