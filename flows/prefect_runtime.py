@@ -49,7 +49,41 @@ def configure(home: str | Path | None = None) -> None:
 
 def prepare(say: Callable[[str], object] = print) -> str:
     """Make Prefect ready to run a flow in this process and return its API URL; raises PrefectUnavailable."""
+    return begin(say).wait()
+
+
+class Starting:
+    """A Prefect API on its way: `wait()` returns its URL once it answers (raises PrefectUnavailable)."""
+
+    def __init__(self, url: str, process: subprocess.Popen | None = None, timeout: float = 0) -> None:
+        self.url, self.process, self.timeout = url, process, timeout
+
+    def wait(self) -> str:
+        """The API's URL, once it answers."""
+        if self.process is not None:
+            _wait_until_healthy(self.url, self.process, self.timeout)
+            self.process = None
+        return self.url
+
+
+def begin(say: Callable[[str], object] = print) -> Starting:
+    """Start making Prefect ready and return at once: a temporary API boots in its own process meanwhile.
+
+    In the usual case (no API configured, the local database already prepared for this Prefect) the temporary
+    API is started before prefect is even imported here, so this process's imports overlap its start-up; in every
+    other case this is `prepare()` as before.
+    """
     configure()
+    if _quick_start_possible():
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/api"
+        process = _launch_temporary_api(port)
+        os.environ["PREFECT_API_URL"] = url  # Prefect, imported after this, talks to that API
+        return Starting(url, process, float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
+    return Starting(_prepare_slowly(say))
+
+
+def _prepare_slowly(say: Callable[[str], object]) -> str:
     from prefect.settings import PREFECT_API_URL
 
     url = PREFECT_API_URL.value()
@@ -59,6 +93,97 @@ def prepare(say: Callable[[str], object] = print) -> str:
     install_lifeline()
     prepare_database(say)
     return start_temporary_api()
+
+
+def _active_profile() -> dict:
+    """The settings of Prefect's active profile in PREFECT_HOME (empty when there is no profiles file)."""
+    import tomllib
+
+    path = Path(os.environ["PREFECT_HOME"]) / "profiles.toml"
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    name = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    return profiles.get("profiles", {}).get(name) or {}
+
+
+def _quick_start_possible() -> bool:
+    """Prefect not imported yet (its settings are read then), no API or database configured anywhere, and the
+    local database prepared for this Prefect."""
+    from importlib.metadata import version
+
+    if "prefect" in sys.modules:
+        return False
+
+    configured = ("PREFECT_API_URL", "PREFECT_SERVER_DATABASE", "PREFECT_API_DATABASE")
+    configured += ("PREFECT_SERVER_EPHEMERAL_ENABLED",)
+    if any(k.startswith(configured) for k in [*os.environ, *_active_profile()]):
+        return False
+    database = Path(os.environ["PREFECT_HOME"]) / "prefect.db"
+    marker = database.with_name(f"{database.name}.prepared")
+    return _prepared(database, marker, f"prefect {version('prefect')}\n")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _launch_temporary_api(port: int) -> subprocess.Popen:
+    """Prefect's temporary API (the command Prefect's own SubprocessASGIServer runs), on a lifeline to us."""
+    import atexit
+    from importlib.util import find_spec
+
+    prefect_dir = Path(find_spec("prefect").origin).parent
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+    }
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_dir.parent), "--factory", SERVER_APP]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"]
+    process = LifelinePopen(command, env=environment)
+    atexit.register(_stop, process)
+    return process
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise PrefectUnavailable(
+                    f"Prefect's temporary API exited with code {process.returncode} while starting; start a server "
+                    "with `prefect server start`, set PREFECT_API_URL=http://127.0.0.1:4200/api and try again."
+                )
+            try:
+                if client.get(f"{url}/health", timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+    _stop(process)
+    raise PrefectUnavailable(
+        f"Prefect's temporary API did not answer within {timeout:.0f} s; start a server with `prefect server "
+        "start`, set PREFECT_API_URL=http://127.0.0.1:4200/api and try again."
+    )
 
 
 def check_api(url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import uuid
 from typing import Annotated
@@ -187,29 +188,6 @@ class _Progress:
             self.display.__exit__(*exc)
 
 
-def _import_meanwhile(modules: tuple[str, ...]) -> None:
-    """Import the stages' heavy libraries in a thread while Prefect's API starts in its own process.
-
-    The API's start-up is mostly a wait on another process (the other core): the seconds these imports take
-    are spent during it instead of after it. A module that fails to import here fails again, visibly, where
-    it is used.
-    """
-    import importlib
-    import os
-    import threading
-
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-    def load() -> None:
-        for module in modules:
-            try:
-                importlib.import_module(module)
-            except Exception:  # noqa: S112 - reported where the module is really used
-                continue
-
-    threading.Thread(target=load, name="imports", daemon=True).start()
-
-
 def _execute(flow_name: str, config, trigger: str, selection: dict, options: dict) -> int:
     """Assess, then either say what would happen, ledger an idle run, or run the flow; return the exit code."""
     from flows import prefect_runtime
@@ -224,13 +202,18 @@ def _execute(flow_name: str, config, trigger: str, selection: dict, options: dic
         return _report(_idle(config, trigger, assessed), options["as_json"], options["verbose"])
     if not options["as_json"]:
         say(f"{len(assessed['process'])} to process, {len(assessed['repairs'])} repair(s); starting Prefect.")
-    _import_meanwhile(("pandera.polars", "schemas.extract", "schemas.quality", "great_expectations"))
     try:
-        prefect_runtime.prepare(say)  # before anything imports prefect
+        starting = prefect_runtime.begin(say)  # before anything imports prefect
+        # Imported while the temporary API starts in its own process (on the other core), not after it.
+        from flows import pipeline
+
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations  # noqa: F401 - the quality gate's library, the slowest import of a run
+
+        starting.wait()
     except prefect_runtime.PrefectUnavailable as error:
         say(f"Run failed: {error}")
         return EXIT_FAILED
-    from flows import pipeline
 
     arguments = {"landing": config.landing, "warehouse": config.warehouse, "batch_size": options["batch_size"]}
     if flow_name == "nightly":

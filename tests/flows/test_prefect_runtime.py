@@ -233,3 +233,38 @@ def test_the_sessions_temporary_api_is_on_a_lifeline_to_pytest(prefect_api):
     port = PREFECT_API_URL.value().rsplit(":", 1)[1].split("/")[0]
     (server,) = [c.cmdline() for c in psutil.Process().children() if SERVER_APP in c.cmdline() and port in c.cmdline()]
     assert server[1:3] == [str(prefect_runtime.SELF), str(os.getpid())]
+
+
+def _quick_start_possible(home: Path, **env: str) -> bool:
+    """prefect_runtime._quick_start_possible() in a fresh interpreter (Prefect not imported) with this home."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ANNEXE_", "PYTEST_"))}
+    program = "from flows import prefect_runtime as r; r.configure(); print(r._quick_start_possible())"
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        env={**environment, "PREFECT_HOME": str(home), **env},
+        cwd=prefect_runtime.PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip() == "True"
+
+
+def test_the_temporary_api_starts_before_prefect_is_imported_only_when_nothing_else_is_configured(tmp_path):
+    from importlib.metadata import version
+
+    home = tmp_path / "home"
+    home.mkdir()
+    assert not _quick_start_possible(home)  # a new home: its database is prepared first, the slow way
+    (home / "prefect.db").touch()
+    (home / "prefect.db.prepared").write_text(f"prefect {version('prefect')}\n")
+    assert _quick_start_possible(home)
+    assert not _quick_start_possible(home, PREFECT_API_URL="http://127.0.0.1:4200/api")
+    assert not _quick_start_possible(home, PREFECT_SERVER_DATABASE_CONNECTION_URL="postgresql+asyncpg://db/prefect")
+    (home / "profiles.toml").write_text(
+        'active = "team"\n[profiles.team]\nPREFECT_API_URL = "http://prefect.internal:4200/api"\n'
+    )
+    assert not _quick_start_possible(home)  # the active profile names a server
+    assert _quick_start_possible(home, PREFECT_PROFILE="ephemeral")
+    (home / "prefect.db.prepared").write_text("prefect 3.0.0\n")  # another Prefect: its migrations may be new
+    assert not _quick_start_possible(home, PREFECT_PROFILE="ephemeral")
