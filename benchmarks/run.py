@@ -461,7 +461,9 @@ def in_child(
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Output to files, not pipes: a child that prints more than a pipe holds would wait for a reader forever.
+    output = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=output[0], stderr=output[1], text=True)
     peak_tree, peak_single = 0, 0
     parent = psutil.Process(process.pid)
     while process.poll() is None:
@@ -479,8 +481,11 @@ def in_child(
         if time.perf_counter() - start > timeout:
             process.kill()
             break
-        time.sleep(0.2)
-    stdout, stderr = process.communicate()
+        time.sleep(0.5)  # sampling the process tree costs CPU on a 2-core machine: not too often
+    process.wait()
+    stdout, stderr = (stream.seek(0) or stream.read() for stream in output)
+    for stream in output:
+        stream.close()
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     report: dict = {

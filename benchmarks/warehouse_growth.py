@@ -1,0 +1,163 @@
+"""How the cost of a commit and of an unchanged nightly's planning grows with the warehouse (issue 13).
+
+    uv run python -m benchmarks.warehouse_growth --sizes 50 5000 --landing 50 --out /tmp/growth.json
+
+For each size N it builds a warehouse listing N published inspections (every table's partition and both annexe
+files per inspection, small files of the listed sizes, a manifest as the pipeline writes it), over a landing zone
+of --landing synthetic inspections that are among them and unchanged. Then it times, best of --repeats:
+
+commit   manifest.commit of one more inspection (its files already staged), as publish makes it per batch;
+assess   plan.assess over the landing zone (what an unchanged nightly does before deciding not to start Prefect).
+
+Both should cost the same at every N; the report says how far they are from that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from flows.config import DEFAULT_FRAMEWORKS
+from flows.stages.plan import assess
+from flows.store import manifest
+from flows.store.landing import inspection_fingerprint
+from flows.store.warehouse import FILES, Warehouse
+from flows.synth import synthesise
+from schemas.tables import COMPUTED_TABLES, SCHEMA_VERSION
+
+ANNEXE_FILES = ("data-annexe.xlsx", "data-annexe.html")
+
+
+def _entries(inspection_id: str, fingerprint: str) -> tuple[list[dict], dict[str, bytes]]:
+    """An inspection's resource entries and file contents, as a publication lists them."""
+    files, entries = {}, []
+    for table in COMPUTED_TABLES:
+        path = manifest.partition_path(table, inspection_id, fingerprint)
+        data = f"{table}:{inspection_id}".encode() * 20
+        files[path] = data
+        entries.append(
+            manifest.resource(
+                path,
+                data,
+                type="table",
+                schema=manifest.schema_path(table),
+                table=table,
+                inspection_id=inspection_id,
+                rows=1,
+                schema_version=SCHEMA_VERSION,
+                run_id="run-0",
+                fingerprint=fingerprint,
+            )
+        )
+    for name in ANNEXE_FILES:
+        path = f"{FILES}/{inspection_id}/{name}"
+        data = f"{name}:{inspection_id}".encode() * 200
+        files[path] = data
+        entries.append(
+            manifest.resource(
+                path, data, table="annexe_file", inspection_id=inspection_id, run_id="run-0", fingerprint=fingerprint
+            )
+        )
+    return entries, files
+
+
+def build(root: Path, size: int, landing: Path, landed: list[str]) -> Warehouse:
+    """A warehouse listing `size` inspections, the landed ones with their real fingerprints."""
+    warehouse = Warehouse(str(root))
+    package = manifest.empty()
+    ids = landed + [f"pdu-{k:05d}-2019" for k in range(size - len(landed))]
+    for inspection_id in ids:
+        fingerprint = (
+            inspection_fingerprint(str(landing), inspection_id, DEFAULT_FRAMEWORKS)[0]
+            if inspection_id in landed
+            else f"{abs(hash(inspection_id)):064x}"[-64:]
+        )
+        entries, files = _entries(inspection_id, fingerprint)
+        for path, data in files.items():
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        package["resources"] += entries
+        package["inspections"][inspection_id] = {
+            "fingerprint": fingerprint,
+            "run_id": "run-0",
+            "framework": "probation-pdu-2023",
+            "rejected_fingerprint": None,
+            "first_published": "2026-01-01",
+            "revisions": [],
+        }
+    manifest._write(warehouse, package)
+    return warehouse
+
+
+def best_of(function, repeats: int) -> float:
+    """Best wall time of `repeats` calls, in seconds."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure(size: int, landing: Path, landed: list[str], workdir: Path, repeats: int) -> dict:
+    """Commit and assess seconds on a warehouse of `size` published inspections."""
+    root = workdir / f"warehouse-{size}"
+    shutil.rmtree(root, ignore_errors=True)
+    warehouse = build(root, size, landing, landed)
+    counter = iter(range(10**6))
+
+    def commit_one() -> None:
+        inspection_id = f"new-{next(counter):05d}-2026"
+        fingerprint = f"{next(counter):064x}"
+        entries, files = _entries(inspection_id, fingerprint)
+        for path, data in files.items():
+            warehouse.write_atomic(path, data)
+        state = {"fingerprint": fingerprint, "run_id": "run-1", "rejected_fingerprint": None}
+        manifest.commit(warehouse, [manifest.Publication(inspection_id, fingerprint, state, entries)])
+
+    assessed = assess(str(landing), str(root), DEFAULT_FRAMEWORKS)
+    assert not assessed["process"] and len(assessed["unchanged"]) == len(landed), assessed["reasons"]
+    result = {
+        "manifest_bytes": (root / manifest.MANIFEST).stat().st_size,
+        "commit_seconds": best_of(commit_one, repeats),
+        "assess_seconds": best_of(lambda: assess(str(landing), str(root), DEFAULT_FRAMEWORKS), repeats),
+    }
+    shutil.rmtree(root, ignore_errors=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 5000])
+    parser.add_argument("--landing", type=int, default=50, help="inspections in the (unchanged) landing zone")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="annexe-growth-"))
+    try:
+        landing = workdir / "landing"
+        landed = synthesise(landing, args.landing, 30, seed=1)
+        results = {str(n): measure(n, landing, landed, workdir, args.repeats) for n in args.sizes}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    smallest = results[str(min(args.sizes))]
+    for n, r in results.items():
+        print(
+            f"N = {n:>6}: manifest {r['manifest_bytes'] / 2**20:7.2f} MB, commit {r['commit_seconds'] * 1000:8.1f} ms "
+            f"(x{r['commit_seconds'] / smallest['commit_seconds']:.1f}), assess {r['assess_seconds'] * 1000:8.1f} ms "
+            f"(x{r['assess_seconds'] / smallest['assess_seconds']:.1f})"
+        )
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
