@@ -405,7 +405,7 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     else:
         import datetime as dt
 
-        from flows.stages import finalize, publish, rendering
+        from flows.stages import finalize, periods, publish, rendering
 
         meter.wrap(manifest, "stage_files", "publish: stage_files (Parquet partitions + files)")
         meter.wrap(manifest, "commit", "publish: commit (manifest swap + finish)")
@@ -413,6 +413,7 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
         meter.wrap(rendering, "render_batch", "publish: render_batch (spreadsheet + HTML, every core)")
         started = dt.datetime.now(dt.UTC)
         times["publish"], _ = once(lambda: [publish.publish(w, s, run_id, fd, config.publication) for s in stagings])
+        times["periods"], _ = once(lambda: periods.refresh(w, run_id, fd, config.publication))
         memory["publish"] = rss_mb()
         times["finalize"], outcomes = once(
             lambda: finalize.finalize(w, stagings, run_id, "backfill", started, config.publication)

@@ -19,7 +19,7 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import settings
-from flows.stages import aggregate, finalize, gate, ingest, national, plan, publish, validate
+from flows.stages import aggregate, finalize, gate, ingest, national, periods, plan, publish, validate
 from flows.store import staging
 from flows.store.warehouse import Warehouse
 
@@ -73,6 +73,12 @@ def gate_task(warehouse: str, stagings: list[str], frameworks_dir: str) -> list[
 def national_task(warehouse: str, stagings: list[str]) -> list[str]:
     """Fix the national figures every annexe of the run shows, whichever batch commits first."""
     return national.national(warehouse, stagings)
+
+
+@task(name="periods", retries=1, retry_delay_seconds=2)
+def periods_task(warehouse: str, run_id: str, frameworks_dir: str, publication: dict) -> list[str]:
+    """Restage the comparison tables and national overview of every period the run's commits touched."""
+    return periods.refresh(warehouse, run_id, frameworks_dir, publication)
 
 
 @task(name="publish", retries=1, retry_delay_seconds=2)
@@ -149,7 +155,8 @@ def run_pipeline(
     try:
         if work:
             outcomes = _process(config, work, stagings, run_id, trigger, started_at, framework, planned)
-        else:  # nothing to process: ledger the run, and repair the shared files if they need it
+        else:  # nothing to process: restage periods a dead run left pending, ledger the run, repair shared files
+            periods_task(config.warehouse, run_id, config.frameworks_dir, config.publication)
             finalize_task(
                 config.warehouse, [], run_id, trigger, started_at, config.publication, planned["refresh_shared"]
             )
@@ -214,6 +221,7 @@ def _process(
     national_task(w, stagings)
     _notify("gate", total, total, artifact_id)
     each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))
+    periods_task(w, run_id, fd, config.publication)
     return finalize_task(
         config.warehouse, stagings, run_id, trigger, started_at, config.publication, planned["refresh_shared"]
     )

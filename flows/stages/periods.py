@@ -1,9 +1,11 @@
-"""The cross-inspection tables and national overview of each period a commit touches (issue 12).
+"""The cross-inspection tables and national overview of each period a run's commits touch (issue 12).
 
-publish hands `stager(...)` to manifest.commit, which calls it under the manifest lock with the manifest before
-and after the batch's inspections: the period's figures are computed from the inspections published once the
-commit is made (so a rejected extract never enters a pooled figure, and a second batch of the same run sees the
-first's inspections), checked, rendered, staged under new names and swapped in by the same manifest write.
+publish hands `touches(...)` to manifest.commit, which records under the manifest lock the periods each batch's
+change makes out of date (`periods_pending`). Once every batch has committed, `refresh` restages each pending
+period once, from the inspections then published (so a rejected extract never enters a pooled figure), checks,
+renders and swaps them in by one manifest write. Once a run rather than once a batch: a period's figures and
+overview are computed from all of its inspections, so per batch the cost grew with the square of the run. A run
+that dies before `refresh` leaves the periods pending; the next run restages them.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import datetime as dt
 
 import polars as pl
 
-from flows.store.manifest import PeriodPublication, PeriodStager
+from flows.store.manifest import PeriodPublication, PeriodStager, PeriodToucher, commit_periods
 from flows.store.period_files import stage_period_files
 from flows.store.warehouse import Warehouse, read_entries
 from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.quality.comparisons import comparison_problems
 from transforms.comparisons import benchmarks, national_results, regional_results, trends, with_period
+from transforms.framework import cached_loader
 
 PERIOD_INPUTS = ("inspections", "key_question_results", "prompt_results", "standard_ratings")
 PLACES = pl.Schema(
@@ -142,15 +145,26 @@ def _last_release(manifest: dict, inspection_ids: list[str]) -> dt.date:
     return max((dt.date.fromisoformat(d) for d in days if d), default=dt.date(2000, 1, 1))
 
 
-def stager(warehouse: Warehouse, run_id: str, inspection_ids: set[str], load, publication: dict) -> PeriodStager:
-    """What manifest.commit calls under its lock to stage the periods the inspections' change touches."""
+def touches(warehouse: Warehouse, inspection_ids: set[str]) -> PeriodToucher:
+    """What manifest.commit calls under its lock to name the periods the inspections' change makes out of date."""
 
-    def stage(before: dict, after: dict) -> list[PeriodPublication]:
-        after_places = places(warehouse, after)
+    def touched(before: dict, after: dict) -> set[str]:
+        if not inspection_ids:
+            return set()
+        return touched_periods(places(warehouse, before), places(warehouse, after), inspection_ids)
+
+    return touched
+
+
+def stager(warehouse: Warehouse, run_id: str, load, publication: dict) -> PeriodStager:
+    """What manifest.commit_periods calls under its lock to stage the pending periods' files."""
+
+    def stage(manifest: dict, pending: list[str]) -> list[PeriodPublication]:
+        now = places(warehouse, manifest)
         staged = []
-        for period in sorted(touched_periods(places(warehouse, before), after_places, inspection_ids)):
-            listed = [e for e in after["resources"] if e.get("period") == period]
-            inputs = period_inputs(warehouse, after, after_places, period)
+        for period in sorted(pending):
+            listed = [e for e in manifest["resources"] if e.get("period") == period]
+            inputs = period_inputs(warehouse, manifest, now, period)
             if inputs is None:  # its last inspection moved to another period: its files go
                 staged.append(PeriodPublication(period, []))
                 continue
@@ -158,12 +172,19 @@ def stager(warehouse: Warehouse, run_id: str, inspection_ids: set[str], load, pu
             problems = comparison_problems(tables, inputs)
             if problems:
                 raise ComparisonCheckFailed(f"period {period}: " + "; ".join(problems))
-            created = _last_release(after, inputs["inspections"]["inspection_id"].to_list())
+            created = _last_release(manifest, inputs["inspections"]["inspection_id"].to_list())
             files = overview_files(period, tables, inputs, load, publication, created)
             staged.append(stage_period_files(warehouse, period, run_id, tables, files, listed))
         return staged
 
     return stage
+
+
+def refresh(warehouse_url: str, run_id: str, frameworks_dir: str, publication: dict) -> list[str]:
+    """Restage the cross-inspection files of every period the run's commits (or a crashed run's) made out of date."""
+    warehouse = Warehouse(warehouse_url)
+    settings = {k: v for k, v in publication.items() if k not in ("release", "national")}
+    return commit_periods(warehouse, stager(warehouse, run_id, cached_loader(frameworks_dir), settings))
 
 
 def national_at_publication(

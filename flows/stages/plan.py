@@ -89,6 +89,8 @@ def assess(
         else:
             unchanged.append(inspection_id)
     repairs += [f"finish the interrupted publication of {i}" for i in inspected["interrupted"]]
+    repairs += [f"restage the comparison tables of {p}, left out of date by a run that died" for p in
+                manifest.periods_pending(state)]  # fmt: skip
     repairs += [f"clear the staging of run {r}, which died" for r in staging.abandoned(warehouse)]
     refresh = manifest.shared_files_damaged(warehouse, state) or bool(
         ledger.unlisted(warehouse, {r["path"] for r in state["resources"]})

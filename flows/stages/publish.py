@@ -68,11 +68,6 @@ def _for_renderers(facts: dict) -> dict:
     }
 
 
-def _without_release(publication: dict) -> dict:
-    """The publication settings as the national overview takes them (no one inspection's release facts)."""
-    return {k: v for k, v in publication.items() if k not in ("release", "national")}
-
-
 def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: str, publication: dict) -> str:
     """Publish the batch's passing inspections and quarantine the failing ones; return the batch folder."""
     warehouse = Warehouse(warehouse_url)
@@ -175,8 +170,6 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
             )
             publications.append(manifest.Publication(inspection_id, fingerprint, state, resources))
         published = {p.inspection_id for p in publications if p.replaces is None}
-        manifest.commit(
-            warehouse, publications, periods.stager(warehouse, run_id, published, load, _without_release(publication))
-        )
+        manifest.commit(warehouse, publications, periods.touches(warehouse, published))
     batch.write_outcomes(outcomes)
     return batch_folder

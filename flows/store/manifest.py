@@ -22,6 +22,7 @@ from schemas.tables import SCHEMA_VERSION, TABLES
 
 MANIFEST = "datapackage.json"
 PENDING = ".pending"
+PERIODS_PENDING = "periods_pending"
 PARTITION = re.compile(r"/inspection_id=([^/]+)/")
 NATIONAL = f"{FILES}/national"  # the national overviews, one folder a period (never an inspection's folder)
 FILE_OWNER = re.compile(r"^annexe/files/(?!national/)([^/]+)/")
@@ -163,12 +164,13 @@ class Publication:
     replaces: set[str] | None = None  # None: every table of the inspection
 
 
-def commit(warehouse: Warehouse, publications: list[Publication], periods: PeriodStager | None = None) -> None:
+def commit(warehouse: Warehouse, publications: list[Publication], touches: PeriodToucher | None = None) -> None:
     """Swap the manifest to the inspections' new files in one write (the commit point), then tidy up.
 
-    Each inspection's new files appear to manifest readers all at once, never half of them. `periods`, when
-    given, stages the cross-inspection files of the periods the change touches, under the same lock, from the
-    manifest as it will be: they are swapped in by the same write (and finished before the lock is let go).
+    Each inspection's new files appear to manifest readers all at once, never half of them. `touches`, when
+    given, names the periods whose cross-inspection files the change makes out of date: they are added to the
+    manifest's `periods_pending`, which `commit_periods` clears once it has restaged them (once a run, not once a
+    batch: a period's figures and overview are computed from all its inspections).
     """
     fault("before_swap")
     with warehouse.lock("manifest"):
@@ -192,15 +194,38 @@ def commit(warehouse: Warehouse, publications: list[Publication], periods: Perio
                 **p.state,
                 "pending": p.fingerprint,
             }
-        staged = periods(before, manifest) if periods else []
-        for p in staged:
-            manifest["resources"] = [r for r in manifest["resources"] if r.get("period") != p.period] + p.resources
+        touched = touches(before, manifest) if touches else set()
+        if touched:
+            manifest[PERIODS_PENDING] = sorted(set(before.get(PERIODS_PENDING) or []) | touched)
         _write(warehouse, manifest)
-        if staged:
-            fault("after_period_swap")
-            finish_periods(warehouse, [p.period for p in staged])
     fault("after_swap")
     finish(warehouse, list(by_id))
+
+
+def periods_pending(state: dict) -> list[str]:
+    """Periods whose cross-inspection files a commit has made out of date and no run has restaged yet."""
+    return list(state.get(PERIODS_PENDING) or [])
+
+
+def commit_periods(warehouse: Warehouse, stage: PeriodStager) -> list[str]:
+    """Restage every pending period from the manifest as committed and swap them in by one write; return them.
+
+    Under the manifest lock throughout: no commit can change a period's inspections between its reading and
+    the swap, and every write of a period's files is made under it.
+    """
+    with warehouse.lock("manifest"):
+        manifest = read(warehouse)
+        pending = periods_pending(manifest)
+        if not pending:
+            return []
+        staged = stage(manifest, pending)
+        for p in staged:
+            manifest["resources"] = [r for r in manifest["resources"] if r.get("period") != p.period] + p.resources
+        manifest.pop(PERIODS_PENDING, None)
+        _write(warehouse, manifest)
+        fault("after_period_swap")
+        finish_periods(warehouse, [p.period for p in staged])
+    return pending
 
 
 def record(
@@ -229,8 +254,11 @@ class PeriodPublication:
 
 
 # Called under the manifest lock with the manifest before and after the inspections' part of a commit; returns
-# the periods to replace, their new files already written under new names (flows/stages/periods.py).
-PeriodStager = Callable[[dict, dict], list[PeriodPublication]]
+# the periods whose cross-inspection files that change makes out of date (flows/stages/periods.py).
+PeriodToucher = Callable[[dict, dict], set[str]]
+# Called under the manifest lock with the manifest and its pending periods; returns each period's new files,
+# already written under new names (flows/stages/periods.py).
+PeriodStager = Callable[[dict, list[str]], list[PeriodPublication]]
 
 
 def period_folders(period: str) -> list[str]:

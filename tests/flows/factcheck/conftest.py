@@ -13,6 +13,7 @@ from flows.stages.finalize import finalize
 from flows.stages.gate import gate
 from flows.stages.ingest import ingest
 from flows.stages.national import national
+from flows.stages.periods import refresh
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import staging
@@ -31,6 +32,7 @@ def build_warehouse(landing: Path, warehouse: Path, ids: list[str]) -> list[dict
     gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
     national(config.warehouse, [folder])
     publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
+    refresh(config.warehouse, "run-1", DEFAULT_FRAMEWORKS, config.publication)
     return finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
 
 

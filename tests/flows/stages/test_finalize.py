@@ -17,6 +17,7 @@ from flows.stages.finalize import finalize
 from flows.stages.gate import gate
 from flows.stages.ingest import ingest
 from flows.stages.national import national
+from flows.stages.periods import refresh
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import staging
@@ -36,6 +37,7 @@ def clean_warehouse(tmp_path_factory):
     gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
     national(config.warehouse, [folder])
     publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
+    refresh(config.warehouse, "run-1", DEFAULT_FRAMEWORKS, config.publication)
     outcomes = finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
     assert {o["outcome"] for o in outcomes} == {"published"}
     return root / "warehouse"
@@ -98,6 +100,7 @@ def test_a_report_url_in_the_manifest_reaches_the_annexe_and_the_manifest(tmp_pa
     gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
     national(config.warehouse, [folder])
     publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
+    refresh(config.warehouse, "run-1", DEFAULT_FRAMEWORKS, config.publication)
     finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
     state = json.loads((tmp_path / "warehouse" / "datapackage.json").read_text())["inspections"]["south-moor-2025"]
     assert state["report_url"] == url

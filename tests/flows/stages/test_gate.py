@@ -9,6 +9,7 @@ from flows.stages.aggregate import aggregate
 from flows.stages.gate import chunks, gate
 from flows.stages.ingest import ingest
 from flows.stages.national import national
+from flows.stages.periods import refresh
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import staging
@@ -36,6 +37,7 @@ def test_quality_gate_blocks_a_corrupted_aggregate_and_names_the_expectation(tmp
     gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
     national(config.warehouse, [folder])
     publish(config.warehouse, folder, "test-run", DEFAULT_FRAMEWORKS, config.publication)
+    refresh(config.warehouse, "test-run", DEFAULT_FRAMEWORKS, config.publication)
 
     published = read_table(config.warehouse, "inspections")["inspection_id"].to_list()
     assert published == ["north-shire-2025"]

@@ -9,6 +9,7 @@ from flows.stages.aggregate import aggregate
 from flows.stages.gate import gate
 from flows.stages.ingest import ingest
 from flows.stages.national import national
+from flows.stages.periods import refresh
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import staging
@@ -32,6 +33,7 @@ def _published_in_order(warehouse: str, order: list[int]) -> dict[str, str]:
     figures = Batch(Warehouse(warehouse), folders[0]).read_national()
     for k in order:
         publish(warehouse, folders[k], "run-1", DEFAULT_FRAMEWORKS, config.publication)
+    assert refresh(warehouse, "run-1", DEFAULT_FRAMEWORKS, config.publication) == ["2024-25", "2025-26"]
     manifest = json.loads(Warehouse(warehouse).read_bytes("datapackage.json"))
     return {"figures": figures, "files": {r["path"]: r["sha256"] for r in manifest["resources"]}}
 

@@ -22,6 +22,7 @@ from flows.stages.finalize import finalize
 from flows.stages.gate import gate
 from flows.stages.ingest import ingest
 from flows.stages.national import national
+from flows.stages.periods import refresh
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import manifest, staging
@@ -63,8 +64,8 @@ def _write(landing: Path, seed: int = 3) -> None:
     write_landing(type(data)(cases, manifests, ratings, data.framework), landing)
 
 
-def run_stages(landing: Path, warehouse: Path, ids: list[str], run_id: str) -> list[dict]:
-    """Every stage over one batch, as the flow runs them."""
+def run_stages(landing: Path, warehouse: Path, ids: list[str], run_id: str, periods: bool = True) -> list[dict]:
+    """Every stage over one batch, as the flow runs them (without restaging periods: a run that died there)."""
     config = settings(landing=str(landing), warehouse=str(warehouse))
     [folder] = staging.batch_folders(staging.claim(config.warehouse, run_id), 1)
     manifest.heal(Warehouse(config.warehouse), ids)
@@ -74,6 +75,9 @@ def run_stages(landing: Path, warehouse: Path, ids: list[str], run_id: str) -> l
     gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
     national(config.warehouse, [folder])
     publish(config.warehouse, folder, run_id, DEFAULT_FRAMEWORKS, config.publication)
+    if not periods:
+        return []
+    refresh(config.warehouse, run_id, DEFAULT_FRAMEWORKS, config.publication)
     return finalize(config.warehouse, [folder], run_id, "manual", dt.datetime.now(dt.UTC), config.publication)
 
 
@@ -317,3 +321,25 @@ def test_a_crash_after_the_period_swap_is_finished_by_the_next_run(published, tm
     assert healed["periods_finished"] == ["2024-25", "2025-26"]
     assert not stray.exists()
     assert [f for f in verify(str(warehouse)) if f["kind"] != "staging" and f["kind"] != "lock"] == []
+
+
+def test_periods_a_dead_run_left_out_of_date_are_restaged_by_the_next_run(published, tmp_path):
+    from flows.stages.plan import assess
+
+    landing, warehouse = _copy(published, tmp_path)
+    national_before = read_table(str(warehouse), "national_results")
+    _flip(landing, "charlie-2025")
+    run_stages(landing, warehouse, ["charlie-2025"], "run-dies", periods=False)
+    state = json.loads((warehouse / "datapackage.json").read_text())
+    assert state["periods_pending"] == ["2024-25"]  # committed, its period not yet restaged
+    assert read_table(str(warehouse), "national_results").equals(national_before)
+    assessed = assess(str(landing), str(warehouse), DEFAULT_FRAMEWORKS)
+    assert assessed["process"] == [] and any("2024-25" in r for r in assessed["repairs"]), assessed["repairs"]
+    config = settings(landing=str(landing), warehouse=str(warehouse))
+    assert refresh(str(warehouse), "run-next", DEFAULT_FRAMEWORKS, config.publication) == ["2024-25"]
+    assert "periods_pending" not in json.loads((warehouse / "datapackage.json").read_text())
+    after = read_table(str(warehouse), "national_results")
+    changed = after.filter(pl.col("period") == "2024-25").drop("fingerprint", strict=False)
+    assert not changed.equals(national_before.filter(pl.col("period") == "2024-25").drop("fingerprint", strict=False))
+    assert after.filter(pl.col("period") != "2024-25").equals(national_before.filter(pl.col("period") != "2024-25"))
+    assert refresh(str(warehouse), "run-again", DEFAULT_FRAMEWORKS, config.publication) == []
