@@ -4,7 +4,8 @@ The spreadsheet and HTML writers are pure Python, so threads share one core; sep
 Each worker reads the batch's computed tables from staging itself (no frame crosses a process boundary) and
 hands back each inspection's files as bytes. Rendering is a pure function of its inputs: a worker process
 renders byte for byte what this process would. Inside a daemonic process (a Dask worker), which may not start
-processes, the batch is rendered here.
+processes, and for a warehouse on object storage (whose credentials are this process's), the batch is rendered
+here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import atexit
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import polars as pl
 
@@ -89,8 +91,12 @@ def _pool(size: int) -> ProcessPoolExecutor:
 def render_batch(warehouse_url: str, batch_folder: str, frameworks_dir: str, jobs: dict[str, dict]) -> dict:
     """Every job's annexe files by inspection id, rendered by `processes()` processes."""
     size = min(processes(), len(jobs))
-    if size <= 1:
+    if size <= 1 or "://" in warehouse_url:
+        # Object storage: its credentials and settings are this process's (environment, fsspec configuration),
+        # which worker processes started earlier need not share.
         return render_chunk(warehouse_url, batch_folder, frameworks_dir, jobs)
+    # The workers' working folder is the one they started in.
+    warehouse_url, frameworks_dir = str(Path(warehouse_url).resolve()), str(Path(frameworks_dir).resolve())
     ids = list(jobs)
     chunks = [ids[k::size] for k in range(size)]
     futures = [
