@@ -11,34 +11,16 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
-from flows.config import DEFAULT_FRAMEWORKS, settings
-from flows.stages.aggregate import aggregate
-from flows.stages.finalize import finalize
-from flows.stages.gate import gate
-from flows.stages.ingest import ingest
-from flows.stages.national import national
-from flows.stages.periods import refresh
-from flows.stages.publish import publish
-from flows.stages.validate import validate
-from flows.store import staging
 from schemas.tables import TABLES
 from tests.conftest import LANDING, SAMPLES
+from tests.stages import run_stages
 
 
 @pytest.fixture(scope="module")
 def clean_warehouse(tmp_path_factory):
     """The bundled samples published by the stages themselves (no Prefect): nothing in quarantine."""
     root = tmp_path_factory.mktemp("clean")
-    config = settings(landing=str(LANDING), warehouse=str(root / "warehouse"))
-    [folder] = staging.batch_folders(staging.claim(config.warehouse, "run-1"), 1)
-    ingest(config.landing, config.warehouse, folder, SAMPLES, DEFAULT_FRAMEWORKS)
-    validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
-    aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.suppression_threshold)
-    gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
-    national(config.warehouse, [folder])
-    publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
-    refresh(config.warehouse, "run-1", DEFAULT_FRAMEWORKS, config.publication)
-    outcomes = finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
+    outcomes = run_stages(LANDING, root / "warehouse", SAMPLES)
     assert {o["outcome"] for o in outcomes} == {"published"}
     return root / "warehouse"
 
@@ -92,16 +74,7 @@ def test_a_report_url_in_the_manifest_reaches_the_annexe_and_the_manifest(tmp_pa
     manifest = landing / "south-moor-2025" / "inspection.toml"
     url = "https://www.justiceinspectorates.gov.uk/hmiprobation/south-moor"
     manifest.write_text(f'report_url = "{url}"\n' + manifest.read_text())
-    config = settings(landing=str(landing), warehouse=str(tmp_path / "warehouse"))
-    [folder] = staging.batch_folders(staging.claim(config.warehouse, "run-1"), 1)
-    ingest(config.landing, config.warehouse, folder, ["south-moor-2025"], DEFAULT_FRAMEWORKS)
-    validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
-    aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.suppression_threshold)
-    gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
-    national(config.warehouse, [folder])
-    publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
-    refresh(config.warehouse, "run-1", DEFAULT_FRAMEWORKS, config.publication)
-    finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
+    run_stages(landing, tmp_path / "warehouse", ["south-moor-2025"])
     state = json.loads((tmp_path / "warehouse" / "datapackage.json").read_text())["inspections"]["south-moor-2025"]
     assert state["report_url"] == url
     page = (tmp_path / "warehouse" / "annexe/files/south-moor-2025/data-annexe.html").read_text()

@@ -3,7 +3,6 @@ present, in every file format, publish figures equal to an independent computati
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 
@@ -12,18 +11,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from benchmarks.peers import duckdb_results, normalise, project_results
-from flows.config import DEFAULT_FRAMEWORKS, settings
-from flows.stages.aggregate import aggregate
-from flows.stages.finalize import finalize
-from flows.stages.gate import gate
-from flows.stages.ingest import ingest
-from flows.stages.national import national
-from flows.stages.periods import refresh
-from flows.stages.publish import publish
-from flows.stages.validate import validate
-from flows.store import staging
 from flows.store.warehouse import read_table
 from flows.synth import synthetic_data, write_landing
+from tests.stages import run_stages
 from transforms.framework import load_framework
 
 FRAMEWORK = load_framework("probation-pdu-2023")
@@ -40,16 +30,7 @@ def _prompt_columns(variant: str, k: int) -> list[str]:
 
 
 def _run_stages(landing, warehouse, ids) -> list[dict]:
-    config = settings(landing=str(landing), warehouse=str(warehouse))
-    [folder] = staging.batch_folders(staging.claim(config.warehouse, "run-1"), 1)
-    ingest(config.landing, config.warehouse, folder, ids, DEFAULT_FRAMEWORKS)
-    validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
-    aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.suppression_threshold)
-    gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
-    national(config.warehouse, [folder])
-    publish(config.warehouse, folder, "run-1", DEFAULT_FRAMEWORKS, config.publication)
-    refresh(config.warehouse, "run-1", DEFAULT_FRAMEWORKS, config.publication)
-    return finalize(config.warehouse, [folder], "run-1", "manual", dt.datetime.now(dt.UTC), config.publication)
+    return run_stages(landing, warehouse, ids)
 
 
 @pytest.fixture(scope="module", params=["absent", "present", "partly"])

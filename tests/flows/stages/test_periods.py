@@ -17,19 +17,13 @@ import polars as pl
 import pytest
 
 from flows.config import DEFAULT_FRAMEWORKS, settings
-from flows.stages.aggregate import aggregate
-from flows.stages.finalize import finalize
-from flows.stages.gate import gate
-from flows.stages.ingest import ingest
-from flows.stages.national import national
 from flows.stages.periods import refresh
-from flows.stages.publish import publish
-from flows.stages.validate import validate
-from flows.store import manifest, staging
+from flows.store import manifest
 from flows.store.verify import verify
 from flows.store.warehouse import Warehouse, read_table
 from flows.synth import synthetic_data, write_landing
 from tests.conftest import PROJECT, tree_hashes
+from tests.stages import run_stages
 
 Z95, Z998 = 1.959963984540054, 3.090232306167813
 # id: (pdu, region, fieldwork start); 2023-24 has one inspection; PDU One and PDU Two are inspected twice.
@@ -62,23 +56,6 @@ def _write(landing: Path, seed: int = 3) -> None:
     )
     ratings = data.organisational_ratings.with_columns(pl.col("inspection_id").replace_strict(rename))
     write_landing(type(data)(cases, manifests, ratings, data.framework), landing)
-
-
-def run_stages(landing: Path, warehouse: Path, ids: list[str], run_id: str, periods: bool = True) -> list[dict]:
-    """Every stage over one batch, as the flow runs them (without restaging periods: a run that died there)."""
-    config = settings(landing=str(landing), warehouse=str(warehouse))
-    [folder] = staging.batch_folders(staging.claim(config.warehouse, run_id), 1)
-    manifest.heal(Warehouse(config.warehouse), ids)
-    ingest(config.landing, config.warehouse, folder, ids, DEFAULT_FRAMEWORKS)
-    validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
-    aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.suppression_threshold)
-    gate(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
-    national(config.warehouse, [folder])
-    publish(config.warehouse, folder, run_id, DEFAULT_FRAMEWORKS, config.publication)
-    if not periods:
-        return []
-    refresh(config.warehouse, run_id, DEFAULT_FRAMEWORKS, config.publication)
-    return finalize(config.warehouse, [folder], run_id, "manual", dt.datetime.now(dt.UTC), config.publication)
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +284,7 @@ def test_a_crash_after_the_period_swap_is_finished_by_the_next_run(published, tm
     landing, warehouse = _copy(published, tmp_path)
     _flip(landing, "charlie-2025")
     script = (
-        "import sys; from pathlib import Path; from tests.flows.stages.test_periods import run_stages; "
+        "import sys; from pathlib import Path; from tests.stages import run_stages; "
         "run_stages(Path(sys.argv[1]), Path(sys.argv[2]), ['charlie-2025'], 'run-crash')"
     )
     env = {**os.environ, "ANNEXE_FAULT": "after_period_swap"}
