@@ -6,32 +6,53 @@ For each size N it builds a warehouse listing N published inspections (every tab
 files per inspection, small files of the listed sizes, a manifest as the pipeline writes it), over a landing zone
 of --landing synthetic inspections that are among them and unchanged. Then it times, best of --repeats:
 
-commit   manifest.commit of one more inspection (its files already staged), as publish makes it per batch;
-assess   plan.assess over the landing zone (what an unchanged nightly does before deciding not to start Prefect).
+commit       manifest.commit of one more inspection (its files already staged), as publish makes it per batch;
+assess       plan.assess over the landing zone (what an unchanged nightly does before deciding not to start
+             Prefect);
+plan         plan.plan: recovery, healing and assess (what a run does before its first batch);
+nightly      what `annexe run` does over an unchanged landing zone: assess, then ledger an idle run (finalize);
+consolidate  manifest.consolidate after one commit: the rebuild of datapackage.json a run with work makes once.
 
-Both should cost the same at every N; the report says how far they are from that.
+commit, assess and plan should cost the same at every N; consolidate rewrites datapackage.json, so it grows.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import functools
 import json
 import math
 import shutil
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
-from flows.config import DEFAULT_FRAMEWORKS
-from flows.stages.plan import assess
-from flows.store import manifest
+import polars as pl
+
+from flows.config import DEFAULT_FRAMEWORKS, settings
+from flows.stages.finalize import finalize
+from flows.stages.periods import touches
+from flows.stages.plan import assess, plan
+from flows.store import manifest, shards
 from flows.store.landing import inspection_fingerprint
-from flows.store.warehouse import FILES, Warehouse
+from flows.store.warehouse import FILES, Warehouse, parquet_bytes
 from flows.synth import synthesise
-from schemas.tables import COMPUTED_TABLES, SCHEMA_VERSION
+from schemas.tables import COMPUTED_TABLES, SCHEMA_VERSION, TABLES
 
 ANNEXE_FILES = ("data-annexe.xlsx", "data-annexe.html")
+
+# Where each inspection sits (the manifest keeps it, so that periods are known without reading the tables).
+PLACE = {"framework": "probation-pdu-2023", "period": "2019-20", "pdu": "Somewhere", "region": "Wales",
+         "fieldwork_start": "2019-06-03"}  # fmt: skip
+
+
+@functools.cache
+def _empty_partition(table: str) -> bytes:
+    """A real Parquet partition of the table with no rows (the index page reads the inspections table)."""
+    return parquet_bytes(pl.DataFrame(schema=TABLES[table].polars_schema).drop("inspection_id"))
 
 
 def _entries(inspection_id: str, fingerprint: str) -> tuple[list[dict], dict[str, bytes]]:
@@ -39,7 +60,7 @@ def _entries(inspection_id: str, fingerprint: str) -> tuple[list[dict], dict[str
     files, entries = {}, []
     for table in COMPUTED_TABLES:
         path = manifest.partition_path(table, inspection_id, fingerprint)
-        data = f"{table}:{inspection_id}".encode() * 20
+        data = _empty_partition(table)
         files[path] = data
         entries.append(
             manifest.resource(
@@ -49,7 +70,7 @@ def _entries(inspection_id: str, fingerprint: str) -> tuple[list[dict], dict[str
                 schema=manifest.schema_path(table),
                 table=table,
                 inspection_id=inspection_id,
-                rows=1,
+                rows=0,
                 schema_version=SCHEMA_VERSION,
                 run_id="run-0",
                 fingerprint=fingerprint,
@@ -91,9 +112,20 @@ def build(root: Path, size: int, landing: Path, landed: list[str]) -> Warehouse:
             "rejected_fingerprint": None,
             "first_published": "2026-01-01",
             "revisions": [],
+            **PLACE,
         }
     manifest._write(warehouse, package)
+    warehouse.remove(shards.PACKAGE)  # as a warehouse from before the shards: restore() writes them
+    manifest.restore(warehouse)
     return warehouse
+
+
+def nightly(landing: Path, root: Path) -> None:
+    """An unchanged nightly as `annexe run` makes it without starting Prefect: assess, then an idle finalize."""
+    assessed = assess(str(landing), str(root), DEFAULT_FRAMEWORKS)
+    assert not assessed["process"] and not assessed["repairs"], assessed
+    publication = settings(landing=str(landing), warehouse=str(root)).publication
+    finalize(str(root), [], f"idle-{uuid.uuid4()}", "nightly", dt.datetime.now(dt.UTC), publication)
 
 
 def best_of(function, repeats: int) -> float:
@@ -107,7 +139,7 @@ def best_of(function, repeats: int) -> float:
 
 
 def measure(size: int, landing: Path, landed: list[str], workdir: Path, repeats: int) -> dict:
-    """Commit and assess seconds on a warehouse of `size` published inspections."""
+    """Seconds of each measure on a warehouse of `size` published inspections."""
     root = workdir / f"warehouse-{size}"
     shutil.rmtree(root, ignore_errors=True)
     warehouse = build(root, size, landing, landed)
@@ -119,15 +151,29 @@ def measure(size: int, landing: Path, landed: list[str], workdir: Path, repeats:
         entries, files = _entries(inspection_id, fingerprint)
         for path, data in files.items():
             warehouse.write_atomic(path, data)
-        state = {"fingerprint": fingerprint, "run_id": "run-1", "rejected_fingerprint": None}
+        state = {"fingerprint": fingerprint, "run_id": "run-1", "rejected_fingerprint": None, **PLACE}
         manifest.commit(warehouse, [manifest.Publication(inspection_id, fingerprint, state, entries)])
+
+    def consolidate_one() -> float:
+        commit_one()
+        start = time.perf_counter()
+        manifest.consolidate(warehouse, touches(warehouse))
+        return time.perf_counter() - start
 
     assessed = assess(str(landing), str(root), DEFAULT_FRAMEWORKS)
     assert not assessed["process"] and len(assessed["unchanged"]) == len(landed), assessed["reasons"]
+    nightly(landing, root)  # as a run leaves it: index page, dictionary and package properties written
     result = {
         "manifest_bytes": (root / manifest.MANIFEST).stat().st_size,
         "commit_seconds": best_of(commit_one, repeats),
+    }
+    # as the run that committed them does (their made-up period has no tables to restage)
+    manifest.consolidate(warehouse, lambda before, after, ids: set())
+    result |= {
         "assess_seconds": best_of(lambda: assess(str(landing), str(root), DEFAULT_FRAMEWORKS), repeats),
+        "plan_seconds": best_of(lambda: plan(str(landing), str(root), DEFAULT_FRAMEWORKS), repeats),
+        "nightly_seconds": best_of(lambda: nightly(landing, root), repeats),
+        "consolidate_seconds": min(consolidate_one() for _ in range(repeats)),
     }
     shutil.rmtree(root, ignore_errors=True)
     return result
@@ -149,11 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     smallest = results[str(min(args.sizes))]
     for n, r in results.items():
-        print(
-            f"N = {n:>6}: manifest {r['manifest_bytes'] / 2**20:7.2f} MB, commit {r['commit_seconds'] * 1000:8.1f} ms "
-            f"(x{r['commit_seconds'] / smallest['commit_seconds']:.1f}), assess {r['assess_seconds'] * 1000:8.1f} ms "
-            f"(x{r['assess_seconds'] / smallest['assess_seconds']:.1f})"
+        measures = ", ".join(
+            f"{name} {r[f'{name}_seconds'] * 1000:.1f} ms (x{r[f'{name}_seconds'] / smallest[f'{name}_seconds']:.2f})"
+            for name in ("commit", "assess", "plan", "nightly", "consolidate")
         )
+        print(f"N = {n:>6}: manifest {r['manifest_bytes'] / 2**20:7.2f} MB, {measures}")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     return 0

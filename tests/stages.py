@@ -11,7 +11,7 @@ from flows.stages.finalize import finalize
 from flows.stages.gate import gate
 from flows.stages.ingest import ingest
 from flows.stages.national import national
-from flows.stages.periods import refresh
+from flows.stages.periods import refresh, touches
 from flows.stages.publish import publish
 from flows.stages.validate import validate
 from flows.store import manifest, staging
@@ -23,7 +23,7 @@ def run_stages(landing: Path, warehouse: Path, ids: list[str], run_id: str = "ru
     before restaging its periods)."""
     config = settings(landing=str(landing), warehouse=str(warehouse))
     [folder] = staging.batch_folders(staging.claim(config.warehouse, run_id), 1)
-    manifest.heal(Warehouse(config.warehouse), ids)
+    manifest.heal(Warehouse(config.warehouse), ids, touches(Warehouse(config.warehouse)))
     ingest(config.landing, config.warehouse, folder, ids, DEFAULT_FRAMEWORKS)
     validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
     aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.suppression_threshold)

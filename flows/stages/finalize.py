@@ -103,17 +103,23 @@ def finalize(
             data = (json.dumps(schema, indent=2) + "\n").encode()
             warehouse.write_if_changed(manifest.schema_path(table), data)
             listed.append(manifest.resource(manifest.schema_path(table), data, table="table_schema"))
-        if outcomes or refresh or not warehouse.exists(INDEX):
-            from flows.render.html import index_html  # Jinja2 loads only when the page is rewritten
-
+        shared = manifest.read_package(warehouse)
+        if shared is not None and not (outcomes or refresh or not warehouse.exists(INDEX)):
+            # idle: nothing published or withdrawn, so the index page and placeholders stand; the whole manifest
+            # is not read, so an idle run costs the same in any warehouse
+            known = {r["path"] for r in shared["resources"]} | {r["path"] for r in listed}
+        else:
             state = manifest.read(warehouse)
-            overviews = sorted({r["period"] for r in state["resources"] if r.get("table") == "national_overview"})
-            page = index_html(read_table(warehouse_url, "inspections"), publication, overviews).encode("utf-8")
-            warehouse.write_if_changed(INDEX, page)
-            listed.append(manifest.resource(INDEX, page, table="annexe_index"))
-            fault("after_index")
-        listed += _empty_tables(warehouse, manifest.read(warehouse)["resources"] + listed)
-        known = {r["path"] for r in manifest.read(warehouse)["resources"]} | {r["path"] for r in listed}
+            if outcomes or refresh or not warehouse.exists(INDEX):
+                from flows.render.html import index_html  # Jinja2 loads only when the page is rewritten
+
+                overviews = sorted({r["period"] for r in state["resources"] if r.get("table") == "national_overview"})
+                page = index_html(read_table(warehouse_url, "inspections"), publication, overviews).encode("utf-8")
+                warehouse.write_if_changed(INDEX, page)
+                listed.append(manifest.resource(INDEX, page, table="annexe_index"))
+                fault("after_index")
+            listed += _empty_tables(warehouse, state["resources"] + listed)
+            known = {r["path"] for r in state["resources"]} | {r["path"] for r in listed}
         manifest.record(
             warehouse, listed + ledger.unlisted(warehouse, known), package_properties(publication), holding_lock=True
         )

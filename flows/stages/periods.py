@@ -1,11 +1,12 @@
 """The cross-inspection tables and national overview of each period a run's commits touch (issue 12).
 
-publish hands `touches(...)` to manifest.commit, which records under the manifest lock the periods each batch's
-change makes out of date (`periods_pending`). Once every batch has committed, `refresh` restages each pending
-period once, from the inspections then published (so a rejected extract never enters a pooled figure), checks,
-renders and swaps them in by one manifest write. Once a run rather than once a batch: a period's figures and
-overview are computed from all of its inspections, so per batch the cost grew with the square of the run. A run
-that dies before `refresh` leaves the periods pending; the next run restages them.
+Once every batch has committed, `refresh` has manifest.consolidate rebuild datapackage.json from the run's
+commits; under the manifest lock, `touches(...)` names the periods they make out of date (`periods_pending`).
+`refresh` then restages each pending period once, from the inspections then published (so a rejected extract
+never enters a pooled figure), checks, renders and swaps them in by one manifest write. Once a run rather than
+once a batch: a period's figures and overview are computed from all of its inspections, so per batch the cost
+grew with the square of the run. A run that dies before `refresh` leaves the periods pending; the next run
+restages them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 
 import polars as pl
 
-from flows.store.manifest import PeriodPublication, PeriodStager, PeriodToucher, commit_periods
+from flows.store.manifest import PeriodPublication, PeriodStager, PeriodToucher, commit_periods, consolidate
 from flows.store.period_files import stage_period_files
 from flows.store.warehouse import Warehouse, read_entries
 from schemas.comparison_tables import COMPARISON_TABLES
@@ -145,10 +146,11 @@ def _last_release(manifest: dict, inspection_ids: list[str]) -> dt.date:
     return max((dt.date.fromisoformat(d) for d in days if d), default=dt.date(2000, 1, 1))
 
 
-def touches(warehouse: Warehouse, inspection_ids: set[str]) -> PeriodToucher:
-    """What manifest.commit calls under its lock to name the periods the inspections' change makes out of date."""
+def touches(warehouse: Warehouse) -> PeriodToucher:
+    """What manifest.consolidate calls under its lock to name the periods the inspections' change makes out of
+    date."""
 
-    def touched(before: dict, after: dict) -> set[str]:
+    def touched(before: dict, after: dict, inspection_ids: set[str]) -> set[str]:
         if not inspection_ids:
             return set()
         return touched_periods(places(warehouse, before), places(warehouse, after), inspection_ids)
@@ -183,6 +185,7 @@ def stager(warehouse: Warehouse, run_id: str, load, publication: dict) -> Period
 def refresh(warehouse_url: str, run_id: str, frameworks_dir: str, publication: dict) -> list[str]:
     """Restage the cross-inspection files of every period the run's commits (or a crashed run's) made out of date."""
     warehouse = Warehouse(warehouse_url)
+    consolidate(warehouse, touches(warehouse))
     settings = {k: v for k, v in publication.items() if k not in ("release", "national")}
     return commit_periods(warehouse, stager(warehouse, run_id, cached_loader(frameworks_dir), settings))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flows.stages.periods import touches
 from flows.store import ledger, manifest, staging
 from flows.store.landing import discover_report, inspection_fingerprint
 from flows.store.warehouse import Warehouse
@@ -14,10 +15,11 @@ REASONS = ("new", "changed", "forced", "repair")
 def recover(warehouse: Warehouse) -> dict:
     """Bring the warehouse back to a state its manifest describes truly, whatever a crash or damage left.
 
-    An unreadable manifest is set aside (everything is then republished from the landing zone); crashed runs'
-    staging is deleted after the outcomes they had committed are ledgered; their temporary files are swept.
+    datapackage.json and the per-inspection shards are made to agree (an unreadable datapackage.json is set aside
+    and everything is republished from the landing zone); crashed runs' staging is deleted after the outcomes
+    they had committed are ledgered; their temporary files are swept.
     """
-    set_aside = manifest.set_aside_if_unreadable(warehouse)
+    set_aside = manifest.restore(warehouse)
     for run in staging.clear_abandoned(warehouse):
         if run["outcomes"] and not warehouse.exists(ledger.ledger_path(run["run_id"])):
             ledger.write(
@@ -56,13 +58,10 @@ def assess(
     """What a run would do and why, writing nothing: inspections to process with a reason each (new, changed,
     forced, repair), those left as they are, and the repairs the warehouse needs first."""
     warehouse = Warehouse(warehouse_url)
-    try:
-        state, repairs = manifest.read(warehouse), []
-    except manifest.ManifestUnreadable:
-        state, repairs = manifest.empty(), ["datapackage.json is unreadable: it is set aside and rebuilt"]
     discovery = discover_report(landing)
     found = discovery.inspection_ids
-    inspected = manifest.inspect(warehouse, sorted(set(found) | set(state["inspections"])), state)
+    state, shared, repairs = _committed(warehouse, found)
+    inspected = manifest.inspect(warehouse, found, state)
     published = state["inspections"]
     wanted = found if inspection_ids is None else [i for i in inspection_ids if i in found]
     missing = [] if inspection_ids is None else [i for i in inspection_ids if i not in found]
@@ -90,10 +89,10 @@ def assess(
             unchanged.append(inspection_id)
     repairs += [f"finish the interrupted publication of {i}" for i in inspected["interrupted"]]
     repairs += [f"restage the comparison tables of {p}, left out of date by a run that died" for p in
-                manifest.periods_pending(state)]  # fmt: skip
+                manifest.periods_pending(shared)]  # fmt: skip
     repairs += [f"clear the staging of run {r}, which died" for r in staging.abandoned(warehouse)]
-    refresh = manifest.shared_files_damaged(warehouse, state) or bool(
-        ledger.unlisted(warehouse, {r["path"] for r in state["resources"]})
+    refresh = manifest.shared_files_damaged(warehouse, shared) or bool(
+        ledger.unlisted(warehouse, {r["path"] for r in shared["resources"]})
     )
     if refresh:
         repairs.append("rewrite or list the index page, dictionary or ledger")
@@ -110,6 +109,23 @@ def assess(
     }
 
 
+def _committed(warehouse: Warehouse, inspection_ids: list[str]) -> tuple[dict, dict, list[str]]:
+    """The inspections' committed state and files, the files of no inspection, and the repairs reading them shows.
+
+    Read from the inspections' shards and the package's own part, so that a plan costs the same however many
+    inspections the warehouse holds; the whole manifest only when datapackage.json and the shards disagree.
+    """
+    shared = manifest.read_package(warehouse)
+    if shared is not None:
+        return manifest.read_inspections(warehouse, inspection_ids), shared, []
+    try:
+        state = manifest.read(warehouse)
+    except manifest.ManifestUnreadable:
+        return manifest.empty(), manifest.empty(), ["datapackage.json is unreadable: it is set aside and rebuilt"]
+    repairs = ["rebuild datapackage.json and its per-inspection index from each other"] if state["inspections"] else []
+    return state, state, repairs
+
+
 def plan(
     landing: str,
     warehouse_url: str,
@@ -123,8 +139,7 @@ def plan(
     """Repair what a crash or damage left, then say what the run processes (see assess)."""
     warehouse = Warehouse(warehouse_url)
     recovered = recover(warehouse)
-    found = discover_report(landing).inspection_ids
-    manifest.heal(warehouse, sorted(set(found) | set(manifest.read(warehouse)["inspections"])))
+    manifest.heal(warehouse, discover_report(landing).inspection_ids, touches(warehouse))
     assessed = assess(
         landing, warehouse_url, frameworks_dir, inspection_ids, fieldwork_from, fieldwork_to, force, framework_override
     )

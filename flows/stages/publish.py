@@ -83,7 +83,8 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
     outcomes, publications = [], []
     jobs, passing = {}, []  # rendered together, on every core, once every inspection has been judged
     with warehouse.locks([f"inspection-{r['inspection_id']}" for r in records]):
-        committed = manifest.read(warehouse)  # read under the locks: no other run changes these inspections now
+        # read under the locks: no other run changes these inspections now
+        committed = manifest.read_inspections(warehouse, [r["inspection_id"] for r in records])
         national = batch.read_national()
         for record in records:
             inspection_id, fingerprint = record["inspection_id"], record["fingerprint"]
@@ -169,7 +170,6 @@ def publish(warehouse_url: str, batch_folder: str, run_id: str, frameworks_dir: 
                 warehouse, inspection_id, fingerprint, run_id, own, rendered[inspection_id]
             )
             publications.append(manifest.Publication(inspection_id, fingerprint, state, resources))
-        published = {p.inspection_id for p in publications if p.replaces is None}
-        manifest.commit(warehouse, publications, periods.touches(warehouse, published))
+        manifest.commit(warehouse, publications)
     batch.write_outcomes(outcomes)
     return batch_folder

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from flows.store import shards
 from flows.store.warehouse import ANNEXE, FILES, Warehouse, fault, parquet_bytes
 from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.tables import SCHEMA_VERSION, TABLES
@@ -23,6 +24,7 @@ from schemas.tables import SCHEMA_VERSION, TABLES
 MANIFEST = "datapackage.json"
 PENDING = ".pending"
 PERIODS_PENDING = "periods_pending"
+WHOLE_LISTING = 200  # inspections inspected above which one walk of the warehouse is cheaper
 PARTITION = re.compile(r"/inspection_id=([^/]+)/")
 NATIONAL = f"{FILES}/national"  # the national overviews, one folder a period (never an inspection's folder)
 FILE_OWNER = re.compile(r"^annexe/files/(?!national/)([^/]+)/")
@@ -44,10 +46,21 @@ def empty() -> dict:
     return {"profile": "data-package", "name": "probation-inspection-annexe", "resources": [], "inspections": {}}
 
 
-def read(warehouse: Warehouse) -> dict:
-    """The manifest as committed (an empty package before the first publication)."""
+def _read_root(warehouse: Warehouse) -> dict:
+    """datapackage.json as last rebuilt, with the files idle runs listed since (an empty package before the first
+    publication)."""
     if not warehouse.exists(MANIFEST):
         return empty()
+    manifest = _parse_root(warehouse)
+    later = (read_package(warehouse) or {}).get("later")
+    if later:
+        paths = {r["path"] for r in later}
+        manifest["resources"] = [r for r in manifest["resources"] if r["path"] not in paths] + later
+    return manifest
+
+
+def _parse_root(warehouse: Warehouse) -> dict:
+    """datapackage.json as it is."""
     try:
         manifest = json.loads(warehouse.read_bytes(MANIFEST))
         if not isinstance(manifest.get("resources"), list) or not isinstance(manifest.get("inspections"), dict):
@@ -63,24 +76,72 @@ def read(warehouse: Warehouse) -> dict:
     return manifest
 
 
-def set_aside_if_unreadable(warehouse: Warehouse) -> str | None:
-    """Move an unreadable manifest aside (kept for inspection) so the run can rebuild; return where it went."""
-    try:
-        read(warehouse)
+def _overlay(manifest: dict, found: dict[str, dict | None]) -> dict:
+    """The manifest with the given inspections' part replaced by their shards (None: the inspection has none)."""
+    resources = [r for r in manifest["resources"] if r.get("inspection_id") not in found]
+    inspections = {i: state for i, state in manifest["inspections"].items() if i not in found}
+    for inspection_id, shard in found.items():
+        if shard is not None:
+            resources += shard["resources"]
+            inspections[inspection_id] = shard["state"]
+    return {**manifest, "resources": resources, "inspections": inspections}
+
+
+def read(warehouse: Warehouse) -> dict:
+    """The manifest as committed: datapackage.json with the shards of inspections committed since its rebuild."""
+    root = _read_root(warehouse)
+    waiting = shards.markers(warehouse)
+    return _overlay(root, {i: shards.read_shard(warehouse, i) for i in waiting}) if waiting else root
+
+
+def read_inspections(warehouse: Warehouse, inspection_ids: list[str]) -> dict:
+    """The committed state and file entries of some inspections only, from their shards (a manifest's shape)."""
+    found = {i: shards.read_shard(warehouse, i) for i in inspection_ids}
+    return _overlay({"resources": [], "inspections": {}}, found)
+
+
+def read_package(warehouse: Warehouse) -> dict | None:
+    """datapackage.json's part that belongs to no inspection (shared and period files, pending periods), read
+    without the whole manifest; None when it has to be rebuilt first (see restore)."""
+    return shards.read_package(warehouse, MANIFEST)
+
+
+def restore(warehouse: Warehouse) -> str | None:
+    """Make datapackage.json and the shards agree, whatever a crash, an older version or damage left.
+
+    A warehouse from before the shards gets them from its datapackage.json; a datapackage.json changed or lost
+    since its shards were written is rebuilt from them. An unreadable one is moved aside (kept for inspection)
+    with the shards, so that the run republishes every inspection; returns where it went.
+    """
+    if read_package(warehouse) is not None or not (warehouse.exists(MANIFEST) or warehouse.exists(shards.FOLDER)):
         return None
-    except ManifestUnreadable:
-        with warehouse.lock("manifest"):
+    with warehouse.lock("manifest"):
+        try:
+            root = _read_root(warehouse)
+        except ManifestUnreadable:
             aside = f"{MANIFEST}.damaged-{uuid.uuid4().hex[:8]}"
             warehouse.write_atomic(aside, warehouse.read_bytes(MANIFEST))
             warehouse.remove(MANIFEST)
-        return aside
+            warehouse.remove(shards.FOLDER)
+            return aside
+        found = shards.all_shards(warehouse)
+        for inspection_id, state in root["inspections"].items():
+            if inspection_id not in found:
+                own = [r for r in root["resources"] if r.get("inspection_id") == inspection_id]
+                shards.write_shard(warehouse, inspection_id, state, own)
+        waiting = set(shards.markers(warehouse))  # consolidate() lists these, with the periods they touch
+        _write(warehouse, _overlay(root, {i: s for i, s in found.items() if i not in waiting}))
+    return None
 
 
 def _write(warehouse: Warehouse, manifest: dict) -> bool:
     """Swap in a new manifest in one atomic write (the commit point); unchanged content is not rewritten."""
     manifest["resources"] = sorted(manifest["resources"], key=lambda r: r["path"])
     manifest["inspections"] = dict(sorted(manifest["inspections"].items()))
-    return warehouse.write_if_changed(MANIFEST, (json.dumps(manifest, indent=2, default=str) + "\n").encode())
+    data = (json.dumps(manifest, indent=2, default=str) + "\n").encode()
+    changed = warehouse.write_if_changed(MANIFEST, data)
+    shards.write_package(warehouse, manifest, MANIFEST)
+    return changed
 
 
 def schema_path(table: str) -> str:
@@ -164,42 +225,70 @@ class Publication:
     replaces: set[str] | None = None  # None: every table of the inspection
 
 
-def commit(warehouse: Warehouse, publications: list[Publication], touches: PeriodToucher | None = None) -> None:
-    """Swap the manifest to the inspections' new files in one write (the commit point), then tidy up.
+def commit(warehouse: Warehouse, publications: list[Publication]) -> None:
+    """Swap each inspection's shard to its new files in one atomic write (its commit point).
 
-    Each inspection's new files appear to manifest readers all at once, never half of them. `touches`, when
-    given, names the periods whose cross-inspection files the change makes out of date: they are added to the
-    manifest's `periods_pending`, which `commit_periods` clears once it has restaged them (once a run, not once a
-    batch: a period's figures and overview are computed from all its inspections).
+    Costs the same however many inspections the warehouse holds: datapackage.json is rebuilt from the shards once
+    a run (consolidate), which also moves the annexe files to their stable names and deletes replaced files, so
+    that every file datapackage.json lists stays on disk with the listed bytes until then.
     """
     fault("before_swap")
+    # Under the manifest lock: consolidate() never reads a marker whose shard is not yet written.
     with warehouse.lock("manifest"):
-        before = read(warehouse)
-        # A copy of the two containers this commit changes; entries are replaced, never changed in place.
-        manifest = {**before, "resources": list(before["resources"]), "inspections": dict(before["inspections"])}
-        by_id = {p.inspection_id: p for p in publications}
-
-        def replaced(entry: dict) -> bool:
-            publication = by_id.get(entry.get("inspection_id"))
-            return publication is not None and (
-                publication.replaces is None or entry.get("table") in publication.replaces
-            )
-
-        manifest["resources"] = [r for r in manifest["resources"] if not replaced(r)]
         for p in publications:
-            manifest["resources"] += p.resources
-            # "pending" names the fingerprint whose annexe files still wait in .pending/ until finish().
-            manifest["inspections"][p.inspection_id] = {
-                **manifest["inspections"].get(p.inspection_id, {}),
-                **p.state,
-                "pending": p.fingerprint,
-            }
-        touched = touches(before, manifest) if touches else set()
-        if touched:
-            manifest[PERIODS_PENDING] = sorted(set(before.get(PERIODS_PENDING) or []) | touched)
-        _write(warehouse, manifest)
+            before = shards.read_shard(warehouse, p.inspection_id) or {"state": {}, "resources": []}
+            kept = [r for r in before["resources"] if p.replaces is not None and r.get("table") not in p.replaces]
+            # "pending" names the fingerprint whose annexe files wait in .pending/ until consolidate().
+            state = {**before["state"], **p.state, "pending": p.fingerprint}
+            shards.mark(warehouse, p.inspection_id, touches_periods=p.replaces is None)
+            shards.write_shard(warehouse, p.inspection_id, state, kept + p.resources)
+            fault("between_shards")
     fault("after_swap")
-    finish(warehouse, list(by_id))
+
+
+def consolidate(warehouse: Warehouse, touches: PeriodToucher) -> list[str]:
+    """Rebuild datapackage.json from the shards committed since its last rebuild, then tidy up; return them.
+
+    Once a run. The periods the commits make out of date (`touches`) go into `periods_pending`, which
+    commit_periods clears once it has restaged them. datapackage.json is written twice: first listing the new
+    annexe files where they wait, so that copying them over their stable names never changes a listed file, then
+    listing them at their stable names; only then are unlisted files deleted. Every step can be repeated.
+    """
+    waiting = shards.markers(warehouse)
+    if not waiting:
+        return []
+    # Each inspection's lock first (as publish takes them): no run is staging its files while they are tidied.
+    with warehouse.locks([f"inspection-{i}" for i in waiting]), warehouse.lock("manifest"):
+        ids = sorted(set(waiting) & set(shards.markers(warehouse)))
+        before = _read_root(warehouse)
+        found = {i: shards.read_shard(warehouse, i) for i in ids}
+        after = _overlay(before, found)
+        touched = touches(before, after, {i for i in ids if shards.touches_periods(warehouse, i)})
+        if touched:
+            after[PERIODS_PENDING] = sorted(set(before.get(PERIODS_PENDING) or []) | touched)
+        _write(warehouse, after)
+        fault("after_consolidate")
+        for inspection_id, shard in found.items():
+            if shard is not None:
+                moved = _to_stable_names(warehouse, shard["resources"])
+                if shard["state"].pop("pending", None) or moved:
+                    shards.write_shard(warehouse, inspection_id, shard["state"], shard["resources"])
+        _write(warehouse, _overlay(after, found))
+        for inspection_id, shard in found.items():
+            remove_orphans(warehouse, inspection_id, {r["path"] for r in (shard or {"resources": []})["resources"]})
+            shards.unmark(warehouse, inspection_id)
+    return ids
+
+
+def _to_stable_names(warehouse: Warehouse, entries: list[dict]) -> bool:
+    """Copy the entries' files waiting in a .pending/ folder to their stable names and say so in the entries."""
+    moved = False
+    for entry in entries:
+        if f"/{PENDING}/" in entry["path"]:
+            stable = re.sub(rf"/{re.escape(PENDING)}/[^/]+/", "/", entry["path"])
+            warehouse.write_atomic(stable, warehouse.read_bytes(entry["path"]))
+            entry["path"], entry["name"], moved = stable, resource_name(stable), True
+    return moved
 
 
 def periods_pending(state: dict) -> list[str]:
@@ -214,7 +303,8 @@ def commit_periods(warehouse: Warehouse, stage: PeriodStager) -> list[str]:
     the swap, and every write of a period's files is made under it.
     """
     with warehouse.lock("manifest"):
-        manifest = read(warehouse)
+        # As last rebuilt: another run's commits since are restaged by that run, once it has consolidated them.
+        manifest = _read_root(warehouse)
         pending = periods_pending(manifest)
         if not pending:
             return []
@@ -236,13 +326,30 @@ def record(
     if not holding_lock:
         with warehouse.lock("manifest"):
             return record(warehouse, resources, package, holding_lock=True)
-    manifest = read(warehouse)
+    if _record_later(warehouse, resources, package or {}):
+        return None
+    manifest = _read_root(warehouse)
     paths = {r["path"] for r in resources}
     # An entry {"path": ..., "drop": True} takes a file off the list (a placeholder no longer needed).
     manifest["resources"] = [r for r in manifest["resources"] if r["path"] not in paths] + [
         r for r in resources if not r.get("drop")
     ]
     _write(warehouse, {**manifest, **(package or {})})
+
+
+def _record_later(warehouse: Warehouse, resources: list[dict], properties: dict) -> bool:
+    """List new files of no inspection in the package part only (say whether it could), so that an idle run
+    (its ledger entry) costs the same in any warehouse; datapackage.json lists them from its next rewrite."""
+    package = read_package(warehouse)
+    if package is None or shards.markers(warehouse) or any(r.get("drop") for r in resources):
+        return False
+    if any(package.get(key) != value for key, value in properties.items()):
+        return False
+    listed = {r["path"]: r for r in package["resources"]}
+    if any(r["path"] in listed and listed[r["path"]] != r for r in resources):
+        return False  # a listed file changed (the dictionary, the index page): rewrite datapackage.json
+    shards.write_later(warehouse, package, [r for r in resources if r["path"] not in listed])
+    return True
 
 
 @dataclass
@@ -253,9 +360,9 @@ class PeriodPublication:
     resources: list[dict]
 
 
-# Called under the manifest lock with the manifest before and after the inspections' part of a commit; returns
-# the periods whose cross-inspection files that change makes out of date (flows/stages/periods.py).
-PeriodToucher = Callable[[dict, dict], set[str]]
+# Called under the manifest lock with the manifest before and after consolidating some inspections' commits, and
+# those whose tables changed; returns the periods that change makes out of date (flows/stages/periods.py).
+PeriodToucher = Callable[[dict, dict, set[str]], set[str]]
 # Called under the manifest lock with the manifest and its pending periods; returns each period's new files,
 # already written under new names (flows/stages/periods.py).
 PeriodStager = Callable[[dict, list[str]], list[PeriodPublication]]
@@ -272,14 +379,8 @@ def finish_periods(warehouse: Warehouse, periods: list[str]) -> None:
     Called holding the manifest lock (every write of a period's files is made under it, so no other run can
     stage a newer version between the listing and the deletions); every step can be repeated.
     """
-    manifest = read(warehouse)
-    moved = False
-    for entry in manifest["resources"]:
-        if entry.get("period") in periods and f"/{PENDING}/" in entry["path"]:
-            stable = re.sub(rf"/{re.escape(PENDING)}/[^/]+/", "/", entry["path"])
-            warehouse.write_atomic(stable, warehouse.read_bytes(entry["path"]))
-            entry["path"], entry["name"], moved = stable, resource_name(stable), True
-    if moved:
+    manifest = _read_root(warehouse)
+    if _to_stable_names(warehouse, [e for e in manifest["resources"] if e.get("period") in periods]):
         _write(warehouse, manifest)
     listed = {entry["path"] for entry in manifest["resources"]}
     for period in periods:
@@ -293,9 +394,9 @@ def finish_periods(warehouse: Warehouse, periods: list[str]) -> None:
 def heal_periods(warehouse: Warehouse) -> list[str]:
     """Finish or roll back the period files a crash interrupted; return the periods healed."""
     with warehouse.lock("manifest"):
-        manifest = read(warehouse)
-        listed = {entry["path"] for entry in manifest["resources"]}
-        broken = {e["period"] for e in manifest["resources"] if e.get("period") and f"/{PENDING}/" in e["path"]}
+        package = read_package(warehouse) or _read_root(warehouse)
+        listed = {entry["path"] for entry in package["resources"]}
+        broken = {e["period"] for e in package["resources"] if e.get("period") and f"/{PENDING}/" in e["path"]}
         for table in COMPARISON_TABLES:
             broken |= {p.split("period=", 1)[1].split("/", 1)[0]
                        for p in warehouse.list_files(f"{ANNEXE}/{table}") if p not in listed}  # fmt: skip
@@ -305,76 +406,54 @@ def heal_periods(warehouse: Warehouse) -> list[str]:
     return sorted(broken)
 
 
-def finish(warehouse: Warehouse, inspection_ids: list[str]) -> None:
-    """Complete committed publications: put annexe files at their stable names, then delete what is not listed.
-
-    Every step can be repeated, so a crash part-way is healed by running this again.
-    """
-    manifest = read(warehouse)
-    prefixes = {
-        i: f"{FILES}/{i}/{PENDING}/{manifest['inspections'][i]['pending'][:16]}/"
-        for i in inspection_ids
-        if (manifest["inspections"].get(i) or {}).get("pending")
-    }
-    if prefixes:
-        for entry in manifest["resources"]:
-            prefix = prefixes.get(entry.get("inspection_id"))
-            if prefix and entry["path"].startswith(prefix):
-                stable = f"{FILES}/{entry['inspection_id']}/"
-                warehouse.write_atomic(entry["path"].replace(prefix, stable), warehouse.read_bytes(entry["path"]))
-        with warehouse.lock("manifest"):
-            manifest = read(warehouse)
-            for entry in manifest["resources"]:
-                prefix = prefixes.get(entry.get("inspection_id"))
-                if prefix and entry["path"].startswith(prefix):
-                    entry["path"] = entry["path"].replace(prefix, f"{FILES}/{entry['inspection_id']}/")
-                    entry["name"] = resource_name(entry["path"])
-            for inspection_id in prefixes:
-                manifest["inspections"][inspection_id].pop("pending", None)
-            _write(warehouse, manifest)
-    listed = defaultdict(set)
-    for entry in manifest["resources"]:
-        listed[entry.get("inspection_id")].add(entry["path"])
-    for inspection_id in inspection_ids:
-        remove_orphans(warehouse, inspection_id, listed[inspection_id])
-
-
 def remove_orphans(warehouse: Warehouse, inspection_id: str, listed: set[str]) -> None:
-    """Delete an inspection's files that the manifest does not list (left by a crash or a replaced version)."""
-    folders = [f"{ANNEXE}/{table}/inspection_id={inspection_id}" for table in TABLES]
-    for folder in folders:
+    """Delete an inspection's files that its shard does not list (left by a crash or a replaced version)."""
+    for folder in _folders(inspection_id):
         for path in warehouse.list_files(folder):
             if path not in listed:
                 warehouse.remove(path)
-    for path in warehouse.list_files(f"{FILES}/{inspection_id}"):
-        if path not in listed:
-            warehouse.remove(path)
     warehouse.remove(f"{FILES}/{inspection_id}/{PENDING}")
 
 
-def _on_disk(warehouse: Warehouse) -> dict[str, int]:
-    """Size of every file below the published tables and annexe files, by warehouse-relative path."""
-    sizes = {}
-    prefix = f"{warehouse.root}/"
-    for folder in [f"{ANNEXE}/{table}" for table in TABLES] + [FILES]:
-        base = warehouse.path(folder)
-        if warehouse.fs.exists(base):
-            for path, info in warehouse.fs.find(base, detail=True).items():
-                sizes[path[len(prefix) :] if path.startswith(prefix) else path] = info["size"]
-    return sizes
+def _folders(inspection_id: str) -> list[str]:
+    """Every folder holding an inspection's files: its partition of each table and its annexe files."""
+    return [f"{ANNEXE}/{table}/inspection_id={inspection_id}" for table in TABLES] + [f"{FILES}/{inspection_id}"]
+
+
+def _sizes(warehouse: Warehouse, folder: str) -> dict[str, int]:
+    """Size of every file below a folder, by warehouse-relative path."""
+    base, prefix = warehouse.path(folder), f"{warehouse.root}/"
+    if not warehouse.fs.exists(base):
+        return {}
+    found = warehouse.fs.find(base, detail=True).items()
+    return {(path[len(prefix) :] if path.startswith(prefix) else path): info["size"] for path, info in found}
+
+
+def _on_disk(warehouse: Warehouse, inspection_ids: list[str]) -> dict[str, int]:
+    """Size of every file of the inspections, by warehouse-relative path."""
+    if len(inspection_ids) > WHOLE_LISTING:  # one walk of the published folders beats many small ones
+        sizes = {}
+        for folder in [f"{ANNEXE}/{table}" for table in TABLES] + [FILES]:
+            sizes |= _sizes(warehouse, folder)
+        return sizes
+    return {
+        path: size for i in inspection_ids for folder in _folders(i) for path, size in _sizes(warehouse, folder).items()
+    }
 
 
 def inspect(warehouse: Warehouse, inspection_ids: list[str], state: dict | None = None) -> dict[str, list[str]]:
     """Inspections whose publication a crash interrupted, and those whose published files are damaged; read only.
 
-    One listing of the published folders serves both: a file on disk that nobody lists is an interrupted
+    Looks only at the given inspections and those committed since datapackage.json was last rebuilt, so its cost
+    does not grow with the warehouse. A file on disk that the inspection's shard does not list is an interrupted
     publication; a listed file that is missing or of the wrong size is damage. Same-size damage is found by
     `annexe verify`, which hashes every file.
     """
-    manifest = read(warehouse) if state is None else state
+    waiting = shards.markers(warehouse)
+    manifest = read_inspections(warehouse, inspection_ids) if state is None else state
     listed = defaultdict(set)
     damaged = set()
-    sizes = _on_disk(warehouse)
+    sizes = _on_disk(warehouse, inspection_ids)
     for entry in manifest["resources"]:
         owner = entry.get("inspection_id")
         listed[owner].add(entry["path"])
@@ -385,28 +464,39 @@ def inspect(warehouse: Warehouse, inspection_ids: list[str], state: dict | None 
         match = PARTITION.search(path) or FILE_OWNER.search(path)
         if match:
             on_disk[match.group(1)].add(path)
-    interrupted = [
+    interrupted = {
         i for i in inspection_ids if (manifest["inspections"].get(i) or {}).get("pending") or on_disk[i] - listed[i]
-    ]
-    return {"interrupted": interrupted, "damaged": sorted(damaged & set(inspection_ids))}
+    }
+    return {"interrupted": sorted(interrupted | set(waiting)), "damaged": sorted(damaged & set(inspection_ids))}
 
 
-def heal(warehouse: Warehouse, inspection_ids: list[str]) -> dict[str, list[str]]:
-    """Finish or roll back publications a crash interrupted; return them and the inspections found damaged.
+def heal(warehouse: Warehouse, inspection_ids: list[str], touches: PeriodToucher) -> dict[str, list[str]]:
+    """Finish or roll back what a crash interrupted; return the inspections finished and those found damaged.
 
-    Periods' cross-inspection files are finished or rolled back first (heal_periods).
+    Periods' cross-inspection files are finished or rolled back first (heal_periods), then the commits of runs
+    that died before consolidating them, then the files staged by runs that died before committing them.
     """
     periods = heal_periods(warehouse)
+    consolidated = consolidate(warehouse, touches)
     found = inspect(warehouse, inspection_ids)
-    if found["interrupted"]:
-        with warehouse.locks([f"inspection-{i}" for i in found["interrupted"]]):
-            finish(warehouse, found["interrupted"])
-    return {"finished": found["interrupted"], "damaged": found["damaged"], "periods_finished": periods}
+    interrupted = [i for i in found["interrupted"] if i not in consolidated]
+    if interrupted:
+        with warehouse.locks([f"inspection-{i}" for i in interrupted]):
+            if shards.markers(warehouse):  # a run committed meanwhile: its own consolidation tidies up
+                interrupted = [i for i in interrupted if i not in shards.markers(warehouse)]
+            for inspection_id in interrupted:
+                shard = shards.read_shard(warehouse, inspection_id) or {"resources": []}
+                remove_orphans(warehouse, inspection_id, {r["path"] for r in shard["resources"]})
+    return {
+        "finished": sorted(set(consolidated) | set(interrupted)),
+        "damaged": found["damaged"],
+        "periods_finished": periods,
+    }
 
 
 def shared_files_damaged(warehouse: Warehouse, state: dict | None = None) -> bool:
     """Whether a listed file of no inspection (index page, dictionary, ledger) is missing or of the wrong size."""
-    for entry in (read(warehouse) if state is None else state)["resources"]:
+    for entry in (read_package(warehouse) or _read_root(warehouse) if state is None else state)["resources"]:
         if entry.get("inspection_id") is None and entry.get("period") is None:  # periods: see verify._repair
             try:
                 if warehouse.fs.size(warehouse.path(entry["path"])) != entry["size"]:

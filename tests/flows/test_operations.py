@@ -26,7 +26,8 @@ from polars.testing import assert_frame_equal
 from flows.config import DEFAULT_FRAMEWORKS
 from flows.store.landing import inspection_fingerprint
 from flows.store.manifest import MANIFEST, PENDING
-from flows.store.warehouse import read_table
+from flows.store.manifest import read as read_manifest
+from flows.store.warehouse import Warehouse, read_table
 from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.tables import COMPUTED_TABLES, TABLES
 from tests.broken import BREAKAGES, make_broken
@@ -233,11 +234,14 @@ def test_unchanged_nightly_writes_only_its_ledger_entry(published, tmp_path):
     after = snapshot(warehouse)
     entry = f"ledger/runs/run_id={summary['run_id']}/part-0.parquet"
     changed = sorted(p for p in set(after) | set(before) if after.get(p) != before.get(p))
-    assert changed == [MANIFEST, entry]  # every published file: same bytes, same mtimes
+    # every published file: same bytes, same mtimes; datapackage.json too (it would cost the size of the warehouse
+    # to rewrite): the ledger entry is listed in the manifest's package part until its next rewrite
+    assert changed == [entry, "manifest/package.json"]
     idle = ledger(warehouse).filter(pl.col("run_id") == summary["run_id"])
     assert idle.select("inspection_id", "outcome", "rows").rows() == [(None, "idle", 0)]
-    listed = {e["path"]: e for e in json.loads((warehouse / MANIFEST).read_text())["resources"]}
+    listed = {e["path"]: e for e in read_manifest(Warehouse(str(warehouse)))["resources"]}
     assert listed[entry]["sha256"] == sha256(warehouse / entry)
+    assert entry not in {e["path"] for e in json.loads((warehouse / MANIFEST).read_text())["resources"]}
     assert snapshot(landing) == landing_before
 
 
@@ -334,7 +338,8 @@ def test_forced_backfill_of_unchanged_inputs_is_byte_identical(published, tmp_pa
 # ----------------------------------------------------------------------------------------------------------------
 # 2. crash safety: a republication killed at each fault point, then healed by the next normal run
 
-FAULTS = ("between_files", "before_swap", "after_swap")
+FAULTS = ("between_files", "before_swap", "after_swap", "after_consolidate")
+COMMITTED = ("after_swap", "after_consolidate")  # killed after the inspection's shard was written
 
 
 @pytest.fixture(scope="module")
@@ -383,10 +388,17 @@ def test_crash_leaves_a_readable_warehouse_and_the_next_run_heals_it(point, cras
     # it died holding the inspection's lock: the next run must break it (its holder is dead), not wait
     assert json.loads((warehouse / "_locks" / f"inspection-{CHANGED}.lock").read_text())["pid"] != os.getpid()
 
-    if point == "after_swap":
-        # the swap is the commit point: readers now see the whole new version
-        assert manifest["inspections"][CHANGED]["fingerprint"] == new
-        assert manifest["inspections"][CHANGED].get("pending")  # finish() has not run
+    if point in COMMITTED:
+        # the shard's swap is the commit point: the pipeline's readers now see the whole new version
+        committed = read_manifest(Warehouse(str(warehouse)))
+        assert committed["inspections"][CHANGED]["fingerprint"] == new
+        assert committed["inspections"][CHANGED].get("pending")  # its annexe files wait for their stable names
+        if point == "after_swap":
+            # datapackage.json is rebuilt once a run: until then it lists the old version, whose files all stay
+            assert (warehouse / MANIFEST).read_bytes() == published["manifest"]
+        else:  # rebuilt, listing the new annexe files where they wait
+            assert manifest["inspections"][CHANGED]["fingerprint"] == new
+            assert any(f"annexe/files/{CHANGED}/{PENDING}/" in e["path"] for e in manifest["resources"])
         expected_fingerprint = new
     else:
         # the crash left new files behind, but the manifest (and so every reader) still has the old version
@@ -404,7 +416,7 @@ def test_crash_leaves_a_readable_warehouse_and_the_next_run_heals_it(point, cras
     kq = read_table(str(warehouse), "key_question_results").filter(
         pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1"
     )
-    assert kq.select("yes", "no").row(0) == ((36, 9) if point == "after_swap" else (37, 8))
+    assert kq.select("yes", "no").row(0) == ((36, 9) if point in COMMITTED else (37, 8))
     # every Parquet file the manifest lists exists, with the listed sha256 (annexe files: see the next test)
     listed_files_ok(warehouse, parquet_only=True)
     assert not any(".parquet" in m for m in crash["mismatches"])
@@ -423,7 +435,7 @@ def test_crash_leaves_a_readable_warehouse_and_the_next_run_heals_it(point, cras
         pl.col("inspection_id") == CHANGED, pl.col("question_id") == "P2.1.1"
     )
     assert kq.select("yes", "no", "fingerprint").row(0) == (36, 9, new)
-    if point == "after_swap":
+    if point in COMMITTED:
         assert summary["outcomes"] == []  # healed by finishing the committed version: nothing to redo
     else:
         assert [(o["inspection_id"], o["outcome"]) for o in summary["outcomes"]] == [(CHANGED, "published")]
@@ -438,10 +450,8 @@ def test_crash_leaves_a_readable_warehouse_and_the_next_run_heals_it(point, cras
 def test_after_a_crash_every_listed_file_holds_the_listed_bytes(point, crashed):
     """datapackage.json must never list a file whose bytes are not (yet) the ones it names.
 
-    Fails for after_swap: commit() lists data-annexe.{xlsx,html} at their final paths with the new sha256, but
-    the new bytes are still in annexe/files/<id>/.pending/<fp>/ until finish() moves them, so a crash after the
-    swap (and every normal publication, between commit and finish) leaves the previous annexe files listed
-    under the new version's hashes until the next run heals.
+    It is rebuilt once a run, first listing new annexe files where they wait, and replaced files are deleted
+    only after it stops listing them, so that a kill at any point leaves every listed file as listed.
     """
     assert crashed[point]["returncode"] == 86
     assert crashed[point]["mismatches"] == []

@@ -140,12 +140,12 @@ def test_nightly_with_landing_zone_and_warehouse_on_s3(s3, reference, tmp_path):
     ]
 
     # a second run over the unchanged landing zone rewrites no published object: only its ledger entry and the
-    # manifest that lists it
+    # manifest's package part that lists it
     again = run_summary(nightly, landing=S3_LANDING, warehouse=S3_WAREHOUSE)
     assert again["outcomes"] == [] and again["still_rejected"] == [BROKEN]
     after = objects(client, "warehouse")
     changed = sorted(k for k in set(after) | set(stored) if after.get(k) != stored.get(k))
-    assert changed == [f"{prefix}{MANIFEST}", f"{prefix}ledger/runs/run_id={again['run_id']}/part-0.parquet"]
+    assert changed == [f"{prefix}ledger/runs/run_id={again['run_id']}/part-0.parquet", f"{prefix}manifest/package.json"]
     assert objects(client, "landing") == landing_before  # the landing zone is only read
 
 

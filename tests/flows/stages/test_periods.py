@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from flows.config import DEFAULT_FRAMEWORKS, settings
-from flows.stages.periods import refresh
+from flows.stages.periods import refresh, touches
 from flows.store import manifest
 from flows.store.verify import verify
 from flows.store.warehouse import Warehouse, read_table
@@ -219,12 +219,13 @@ def _changed(before: dict, after: dict) -> set[str]:
 
 def _outside(paths: set[str], inspection_id: str, period: str) -> set[str]:
     """Paths that are neither the inspection's, its period's, nor the files every run rewrites."""
-    shared = ("datapackage.json", "annexe/files/index.html")
+    shared = ("datapackage.json", "manifest/package.json", "annexe/files/index.html")
     return {
         p
         for p in paths
         if f"inspection_id={inspection_id}/" not in p
         and not p.startswith(f"annexe/files/{inspection_id}/")
+        and p != f"manifest/inspections/{inspection_id}.json"
         and f"period={period}/" not in p
         and not p.startswith(f"annexe/files/national/{period}/")
         and not p.startswith(("ledger/", "quality-docs/", "_locks/", "_staging/"))  # every run's own
@@ -294,7 +295,7 @@ def test_a_crash_after_the_period_swap_is_finished_by_the_next_run(published, tm
     assert any(e.get("period") == "2024-25" and "/.pending/" in e["path"] for e in state["resources"])
     stray = warehouse / "annexe" / "benchmarks" / "period=2025-26" / "part-0000000000000000.parquet"
     stray.write_bytes(b"left by a run killed before its swap")
-    healed = manifest.heal(Warehouse(str(warehouse)), list(LAYOUT))
+    healed = manifest.heal(Warehouse(str(warehouse)), list(LAYOUT), touches(Warehouse(str(warehouse))))
     assert healed["periods_finished"] == ["2024-25", "2025-26"]
     assert not stray.exists()
     assert [f for f in verify(str(warehouse)) if f["kind"] != "staging" and f["kind"] != "lock"] == []
@@ -307,8 +308,13 @@ def test_periods_a_dead_run_left_out_of_date_are_restaged_by_the_next_run(publis
     national_before = read_table(str(warehouse), "national_results")
     _flip(landing, "charlie-2025")
     run_stages(landing, warehouse, ["charlie-2025"], "run-dies", periods=False)
+    store = Warehouse(str(warehouse))
+    assert manifest.read(store)["inspections"]["charlie-2025"].get("pending")  # committed, not yet consolidated
+    assessed = assess(str(landing), str(warehouse), DEFAULT_FRAMEWORKS)
+    assert assessed["process"] == [] and any("charlie-2025" in r for r in assessed["repairs"]), assessed["repairs"]
+    manifest.consolidate(store, touches(store))  # and the run died before restaging the period
     state = json.loads((warehouse / "datapackage.json").read_text())
-    assert state["periods_pending"] == ["2024-25"]  # committed, its period not yet restaged
+    assert state["periods_pending"] == ["2024-25"]
     assert read_table(str(warehouse), "national_results").equals(national_before)
     assessed = assess(str(landing), str(warehouse), DEFAULT_FRAMEWORKS)
     assert assessed["process"] == [] and any("2024-25" in r for r in assessed["repairs"]), assessed["repairs"]

@@ -15,6 +15,7 @@ def _published(tmp_path) -> Warehouse:
     warehouse = Warehouse(str(tmp_path))
     resources = manifest.stage_files(warehouse, "x-2025", "a" * 64, "run", {}, {"data-annexe.html": b"page"})
     manifest.commit(warehouse, [manifest.Publication("x-2025", "a" * 64, {"fingerprint": "a" * 64}, resources)])
+    manifest.consolidate(warehouse, lambda before, after, ids: set())
     return warehouse
 
 

@@ -1,0 +1,143 @@
+"""The manifest's per-inspection shards: a commit writes only its inspections' shards; datapackage.json is rebuilt
+from them once a run, and a warehouse from before them gets them."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from flows.store import manifest, shards
+from flows.store.warehouse import Warehouse
+
+
+def NO_PERIODS(before: dict, after: dict, inspection_ids: set[str]) -> set[str]:  # noqa: N802
+    """A period toucher for inspections without tables that periods are computed from."""
+    return set()
+
+
+def _commit(warehouse: Warehouse, inspection_id: str, fingerprint: str, page: bytes) -> list[dict]:
+    frame = pl.DataFrame({"inspection_id": [inspection_id], "cases": [1]})
+    resources = manifest.stage_files(
+        warehouse, inspection_id, fingerprint, "run", {"inspections": frame}, {"data-annexe.html": page}
+    )
+    manifest.commit(
+        warehouse, [manifest.Publication(inspection_id, fingerprint, {"fingerprint": fingerprint}, resources)]
+    )
+    return resources
+
+
+def test_a_commit_leaves_datapackage_json_alone_until_the_run_consolidates(tmp_path):
+    warehouse = Warehouse(str(tmp_path))
+    _commit(warehouse, "a-2025", "a" * 64, b"<p>a</p>")
+    manifest.consolidate(warehouse, NO_PERIODS)
+    root = (tmp_path / "datapackage.json").read_bytes()
+
+    staged = _commit(warehouse, "b-2025", "b" * 64, b"<p>b</p>")
+    _commit(warehouse, "a-2025", "c" * 64, b"<p>a again</p>")
+
+    assert (tmp_path / "datapackage.json").read_bytes() == root  # readers of the file see the last rebuild
+    assert shards.markers(warehouse) == ["a-2025", "b-2025"]
+    committed = manifest.read(warehouse)  # the pipeline's reader sees every commit
+    assert committed["inspections"]["a-2025"] == {"fingerprint": "c" * 64, "pending": "c" * 64}
+    assert {r["path"] for r in committed["resources"] if r["inspection_id"] == "b-2025"} == {r["path"] for r in staged}
+    # the replaced version's files stay on disk while datapackage.json lists them
+    assert (tmp_path / "annexe/files/a-2025/data-annexe.html").read_bytes() == b"<p>a</p>"
+
+    assert manifest.consolidate(warehouse, NO_PERIODS) == ["a-2025", "b-2025"]
+    rebuilt = json.loads((tmp_path / "datapackage.json").read_text())
+    assert sorted(r["path"] for r in rebuilt["resources"]) == [
+        "annexe/files/a-2025/data-annexe.html",
+        "annexe/files/b-2025/data-annexe.html",
+        "annexe/inspections/inspection_id=a-2025/part-cccccccccccccccc.parquet",
+        "annexe/inspections/inspection_id=b-2025/part-bbbbbbbbbbbbbbbb.parquet",
+    ]
+    assert rebuilt["inspections"]["a-2025"] == {"fingerprint": "c" * 64}
+    assert (tmp_path / "annexe/files/a-2025/data-annexe.html").read_bytes() == b"<p>a again</p>"
+    on_disk = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "annexe").rglob("*") if p.is_file())
+    assert on_disk == sorted(r["path"] for r in rebuilt["resources"])
+    assert shards.markers(warehouse) == []
+    assert manifest.read_inspections(warehouse, ["a-2025"])["inspections"] == {"a-2025": {"fingerprint": "c" * 64}}
+    assert manifest.read_package(warehouse)["resources"] == []  # every file belongs to an inspection
+
+
+def test_consolidation_names_the_inspections_whose_tables_changed(tmp_path):
+    warehouse = Warehouse(str(tmp_path))
+    _commit(warehouse, "a-2025", "a" * 64, b"a")
+    rejected = manifest.stage_files(
+        warehouse, "b-2025", "b" * 64, "run", {"quarantine": pl.DataFrame({"inspection_id": ["b-2025"]})}, {}
+    )
+    manifest.commit(
+        warehouse,
+        [manifest.Publication("b-2025", "b" * 64, {"rejected_fingerprint": "b" * 64}, rejected, {"quarantine"})],
+    )
+    seen = []
+
+    def touches(before: dict, after: dict, inspection_ids: set[str]) -> set[str]:
+        seen.append((sorted(before["inspections"]), sorted(after["inspections"]), sorted(inspection_ids)))
+        return {"2025-26"}
+
+    manifest.consolidate(warehouse, touches)
+    assert seen == [([], ["a-2025", "b-2025"], ["a-2025"])]  # b-2025's quarantine only: no period changes
+    assert manifest.read_package(warehouse)["periods_pending"] == ["2025-26"]
+
+
+@pytest.mark.parametrize("damage", ["old", "deleted", "edited"])
+def test_restore_makes_datapackage_json_and_the_shards_agree(tmp_path, damage):
+    warehouse = Warehouse(str(tmp_path))
+    _commit(warehouse, "a-2025", "a" * 64, b"a")
+    _commit(warehouse, "b-2025", "b" * 64, b"b")
+    manifest.consolidate(warehouse, NO_PERIODS)
+    expected = json.loads((tmp_path / "datapackage.json").read_text())
+    if damage == "old":  # a warehouse published before the shards
+        warehouse.remove(shards.FOLDER)
+    elif damage == "deleted":
+        (tmp_path / "datapackage.json").unlink()
+    else:  # a valid manifest that lost an inspection (edited by hand, or an old copy put back)
+        edited = {**expected, "inspections": {"a-2025": expected["inspections"]["a-2025"]}}
+        edited["resources"] = [r for r in expected["resources"] if r["inspection_id"] == "a-2025"]
+        (tmp_path / "datapackage.json").write_text(json.dumps(edited))
+    assert manifest.read_package(warehouse) is None  # a plan sees that it must not trust the package part
+
+    assert manifest.restore(warehouse) is None
+    assert json.loads((tmp_path / "datapackage.json").read_text()) == expected
+    assert manifest.read_package(warehouse) is not None
+    assert manifest.read_inspections(warehouse, ["a-2025", "b-2025"])["inspections"] == expected["inspections"]
+
+
+def test_an_unreadable_datapackage_json_is_set_aside_with_the_shards(tmp_path):
+    warehouse = Warehouse(str(tmp_path))
+    _commit(warehouse, "a-2025", "a" * 64, b"a")
+    manifest.consolidate(warehouse, NO_PERIODS)
+    (tmp_path / "datapackage.json").write_text('{"resources": [')
+
+    aside = manifest.restore(warehouse)
+
+    assert aside.startswith("datapackage.json.damaged-") and (tmp_path / aside).read_text() == '{"resources": ['
+    assert not (tmp_path / "datapackage.json").exists() and not (tmp_path / shards.FOLDER).exists()
+    assert manifest.read(warehouse)["inspections"] == {}  # everything is republished from the landing zone
+
+
+def test_an_idle_runs_ledger_entry_is_listed_in_the_package_part_until_the_next_rewrite(tmp_path):
+    warehouse = Warehouse(str(tmp_path))
+    _commit(warehouse, "a-2025", "a" * 64, b"a")
+    manifest.consolidate(warehouse, NO_PERIODS)
+    root = (tmp_path / "datapackage.json").read_bytes()
+    entry = manifest.resource("ledger/runs/run_id=idle/part-0.parquet", b"idle", table="runs")
+
+    manifest.record(warehouse, [entry])
+
+    assert (tmp_path / "datapackage.json").read_bytes() == root
+    assert entry in manifest.read(warehouse)["resources"] and entry in manifest.read_package(warehouse)["resources"]
+    changed = manifest.resource("ledger/runs/run_id=idle/part-0.parquet", b"idle, rewritten", table="runs")
+    manifest.record(warehouse, [changed])  # a listed file changed: datapackage.json is rewritten at once
+    assert changed in json.loads((tmp_path / "datapackage.json").read_text())["resources"]
+    assert "later" not in json.loads((tmp_path / shards.PACKAGE).read_text())
+
+    another = manifest.resource("ledger/runs/run_id=idle-2/part-0.parquet", b"idle 2", table="runs")
+    manifest.record(warehouse, [another])
+    _commit(warehouse, "b-2025", "b" * 64, b"b")
+    manifest.consolidate(warehouse, NO_PERIODS)  # the next run with work rewrites it, listing the entry
+    assert another in json.loads((tmp_path / "datapackage.json").read_text())["resources"]
+    assert "later" not in json.loads((tmp_path / shards.PACKAGE).read_text())
