@@ -19,21 +19,30 @@ def recover(warehouse: Warehouse) -> dict:
     and everything is republished from the landing zone); crashed runs' staging is deleted after the outcomes
     they had committed are ledgered; their temporary files are swept.
     """
+    restoring = manifest.read_package(warehouse) is None
     set_aside = manifest.restore(warehouse)
-    for run in staging.clear_abandoned(warehouse):
+    cleared = staging.clear_abandoned(warehouse)
+    for run in cleared:
         if run["outcomes"] and not warehouse.exists(ledger.ledger_path(run["run_id"])):
             ledger.write(
                 warehouse, run["run_id"], run["trigger"], run["started_at"] or dt.datetime.now(dt.UTC), run["outcomes"]
             )
-    sweep_temporaries(warehouse)
+    sweep_temporaries(warehouse, thorough=restoring or bool(cleared))
     return {"manifest_set_aside": set_aside}
 
 
-def sweep_temporaries(warehouse: Warehouse) -> list[str]:
-    """Delete half-written files of killed runs (write_atomic's temporaries) that no live run is writing."""
+def sweep_temporaries(warehouse: Warehouse, thorough: bool = True) -> list[str]:
+    """Delete half-written files of killed runs (write_atomic's temporaries) that no live run is writing.
+
+    The folders with an entry per inspection (index page, shards) are written only by runs with staging or by a
+    restore, so they are swept (`thorough`) only after one died: an unchanged nightly lists none of them.
+    """
     swept = []
-    with warehouse.lock("manifest"):  # the manifest, index page and dictionary are written under this lock
-        for pattern in ("*.tmp-*", "annexe/*.tmp-*", "annexe/files/*.tmp-*"):
+    patterns = ["*.tmp-*", "annexe/*.tmp-*", "manifest/*.tmp-*", "manifest/unconsolidated/*.tmp-*"]
+    patterns += ["annexe/files/*.tmp-*", "manifest/inspections/*.tmp-*"] if thorough else []
+    # datapackage.json, the shards, the index page and the dictionary are written under this lock
+    with warehouse.lock("manifest"):
+        for pattern in patterns:
             for path in warehouse.glob(pattern):
                 warehouse.remove(path)
                 swept.append(path)

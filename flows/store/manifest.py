@@ -420,24 +420,15 @@ def _folders(inspection_id: str) -> list[str]:
     return [f"{ANNEXE}/{table}/inspection_id={inspection_id}" for table in TABLES] + [f"{FILES}/{inspection_id}"]
 
 
-def _sizes(warehouse: Warehouse, folder: str) -> dict[str, int]:
-    """Size of every file below a folder, by warehouse-relative path."""
-    base, prefix = warehouse.path(folder), f"{warehouse.root}/"
-    if not warehouse.fs.exists(base):
-        return {}
-    found = warehouse.fs.find(base, detail=True).items()
-    return {(path[len(prefix) :] if path.startswith(prefix) else path): info["size"] for path, info in found}
-
-
 def _on_disk(warehouse: Warehouse, inspection_ids: list[str]) -> dict[str, int]:
     """Size of every file of the inspections, by warehouse-relative path."""
     if len(inspection_ids) > WHOLE_LISTING:  # one walk of the published folders beats many small ones
         sizes = {}
         for folder in [f"{ANNEXE}/{table}" for table in TABLES] + [FILES]:
-            sizes |= _sizes(warehouse, folder)
+            sizes |= warehouse.sizes(folder)
         return sizes
     return {
-        path: size for i in inspection_ids for folder in _folders(i) for path, size in _sizes(warehouse, folder).items()
+        path: size for i in inspection_ids for folder in _folders(i) for path, size in warehouse.sizes(folder).items()
     }
 
 

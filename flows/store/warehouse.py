@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import uuid
@@ -90,16 +91,33 @@ class Warehouse:
 
     def list_files(self, relative: str) -> list[str]:
         """Warehouse-relative paths of every file below a folder."""
-        base = self.path(relative)
+        return sorted(self.sizes(relative))
+
+    def sizes(self, relative: str) -> dict[str, int]:
+        """Size of every file below a folder, by warehouse-relative path."""
+        base, prefix = self.path(relative), f"{self.root}/"
+        if self.local:  # os.walk: fsspec's find stats every entry several times over
+            found = {}
+            for folder, _, names in os.walk(base):
+                for name in names:
+                    path = os.path.join(folder, name)
+                    found[path[len(prefix) :]] = os.stat(path).st_size
+            return found
         if not self.fs.exists(base):
-            return []
-        prefix = f"{self.root}/"
-        return sorted(p[len(prefix) :] if p.startswith(prefix) else p for p in self.fs.find(base))
+            return {}
+        return {
+            (p[len(prefix) :] if p.startswith(prefix) else p): info["size"]
+            for p, info in self.fs.find(base, detail=True).items()
+        }
 
     def glob(self, pattern: str) -> list[str]:
         """Warehouse-relative paths matching a glob pattern."""
         prefix = f"{self.root}/"
-        return sorted(p[len(prefix) :] if p.startswith(prefix) else p for p in self.fs.glob(self.path(pattern)))
+        if self.local:  # names only, no stat of every entry of a large folder
+            found = glob.glob(self.path(pattern), include_hidden=True)
+        else:
+            found = self.fs.glob(self.path(pattern))
+        return sorted(p[len(prefix) :] if p.startswith(prefix) else p for p in found)
 
     def lock(self, name: str, timeout: float = 600.0):
         """A lock that serialises one piece of work across runs."""
