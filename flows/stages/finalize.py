@@ -104,13 +104,14 @@ def finalize(
             warehouse.write_if_changed(manifest.schema_path(table), data)
             listed.append(manifest.resource(manifest.schema_path(table), data, table="table_schema"))
         shared = manifest.read_package(warehouse)
-        if shared is not None and not (outcomes or refresh or not warehouse.exists(INDEX)):
+        rewrite_index = bool(outcomes) or refresh or not warehouse.exists(INDEX)
+        if shared is not None and not rewrite_index:
             # idle: nothing published or withdrawn, so the index page and placeholders stand; the whole manifest
             # is not read, so an idle run costs the same in any warehouse
             known = {r["path"] for r in shared["resources"]} | {r["path"] for r in listed}
         else:
             state = manifest.read(warehouse)
-            if outcomes or refresh or not warehouse.exists(INDEX):
+            if rewrite_index:
                 from flows.render.html import index_html  # Jinja2 loads only when the page is rewritten
 
                 overviews = sorted({r["period"] for r in state["resources"] if r.get("table") == "national_overview"})

@@ -24,7 +24,6 @@ from schemas.tables import SCHEMA_VERSION, TABLES
 MANIFEST = "datapackage.json"
 PENDING = ".pending"
 PERIODS_PENDING = "periods_pending"
-WHOLE_LISTING = 200  # inspections inspected above which one walk of the warehouse is cheaper
 PARTITION = re.compile(r"/inspection_id=([^/]+)/")
 NATIONAL = f"{FILES}/national"  # the national overviews, one folder a period (never an inspection's folder)
 FILE_OWNER = re.compile(r"^annexe/files/(?!national/)([^/]+)/")
@@ -422,11 +421,6 @@ def _folders(inspection_id: str) -> list[str]:
 
 def _on_disk(warehouse: Warehouse, inspection_ids: list[str]) -> dict[str, int]:
     """Size of every file of the inspections, by warehouse-relative path."""
-    if len(inspection_ids) > WHOLE_LISTING:  # one walk of the published folders beats many small ones
-        sizes = {}
-        for folder in [f"{ANNEXE}/{table}" for table in TABLES] + [FILES]:
-            sizes |= warehouse.sizes(folder)
-        return sizes
     return {
         path: size for i in inspection_ids for folder in _folders(i) for path, size in warehouse.sizes(folder).items()
     }
@@ -473,16 +467,24 @@ def heal(warehouse: Warehouse, inspection_ids: list[str], touches: PeriodToucher
     interrupted = [i for i in found["interrupted"] if i not in consolidated]
     if interrupted:
         with warehouse.locks([f"inspection-{i}" for i in interrupted]):
-            if shards.markers(warehouse):  # a run committed meanwhile: its own consolidation tidies up
-                interrupted = [i for i in interrupted if i not in shards.markers(warehouse)]
+            waiting = set(shards.markers(warehouse))  # a run committed meanwhile: its own consolidation tidies up
+            interrupted = [i for i in interrupted if i not in waiting]
             for inspection_id in interrupted:
-                shard = shards.read_shard(warehouse, inspection_id) or {"resources": []}
-                remove_orphans(warehouse, inspection_id, {r["path"] for r in shard["resources"]})
+                remove_orphans(warehouse, inspection_id, {r["path"] for r in _entries_of(warehouse, inspection_id)})
     return {
         "finished": sorted(set(consolidated) | set(interrupted)),
         "damaged": found["damaged"],
         "periods_finished": periods,
     }
+
+
+def _entries_of(warehouse: Warehouse, inspection_id: str) -> list[dict]:
+    """An inspection's file entries: its shard's, or, when the shard is lost or damaged, what datapackage.json
+    lists of it (read whole, a repair only), so that healing never deletes a file a reader is following."""
+    shard = shards.read_shard(warehouse, inspection_id)
+    if shard is not None:
+        return shard["resources"]
+    return [r for r in _read_root(warehouse)["resources"] if r.get("inspection_id") == inspection_id]
 
 
 def shared_files_damaged(warehouse: Warehouse, state: dict | None = None) -> bool:

@@ -101,7 +101,10 @@ class Warehouse:
             for folder, _, names in os.walk(base):
                 for name in names:
                     path = os.path.join(folder, name)
-                    found[path[len(prefix) :]] = os.stat(path).st_size
+                    try:
+                        found[path[len(prefix) :]] = os.stat(path).st_size
+                    except FileNotFoundError:  # deleted meanwhile by another run tidying up
+                        continue
             return found
         if not self.fs.exists(base):
             return {}

@@ -141,3 +141,21 @@ def test_an_idle_runs_ledger_entry_is_listed_in_the_package_part_until_the_next_
     manifest.consolidate(warehouse, NO_PERIODS)  # the next run with work rewrites it, listing the entry
     assert another in json.loads((tmp_path / "datapackage.json").read_text())["resources"]
     assert "later" not in json.loads((tmp_path / shards.PACKAGE).read_text())
+
+
+@pytest.mark.parametrize("damage", ["garbled", "deleted"])
+def test_healing_never_deletes_files_datapackage_json_lists_when_a_shard_is_lost(tmp_path, damage):
+    warehouse = Warehouse(str(tmp_path))
+    _commit(warehouse, "a-2025", "a" * 64, b"<p>a</p>")
+    manifest.consolidate(warehouse, NO_PERIODS)
+    listed = sorted(r["path"] for r in json.loads((tmp_path / "datapackage.json").read_text())["resources"])
+    shard = tmp_path / shards.shard_path("a-2025")
+    shard.write_text('{"state": ') if damage == "garbled" else shard.unlink()
+    stray = tmp_path / "annexe/files/a-2025/left-by-a-crash.html"
+    stray.write_text("?")
+
+    healed = manifest.heal(warehouse, ["a-2025"], NO_PERIODS)
+
+    assert healed["finished"] == ["a-2025"] and not stray.exists()
+    assert all((tmp_path / path).exists() for path in listed)  # the next run republishes it from the landing zone
+    assert manifest.read_inspections(warehouse, ["a-2025"])["inspections"] == {}
