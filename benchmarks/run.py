@@ -110,6 +110,26 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+def high_water_mb() -> float:
+    """This process's peak memory since it started or since the last reset_high_water(), in MB (Linux: VmHWM;
+    elsewhere ru_maxrss, which also counts the parent's peak before exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_high_water() -> None:
+    """Start measuring this process's peak memory afresh (Linux), so that each stage's own peak is seen."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 def available(*modules: str) -> str | None:
     """None when every module imports, else the first error (e.g. renderers not written yet)."""
     import importlib
@@ -372,6 +392,14 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
     times: dict[str, float | None] = {}
     notes: dict[str, object] = {}
     memory: dict[str, float] = {"start": rss_mb()}
+    peak: dict[str, float] = {}  # each stage's own peak memory (since the stage before)
+
+    def mark(stage: str) -> None:
+        peak[stage] = high_water_mb()
+        reset_high_water()
+
+    reset_high_water()
+
     times["plan"], planned = once(
         lambda: plan.plan(config.landing, config.warehouse, config.frameworks_dir, None, None, None, True, None)
     )
@@ -383,12 +411,15 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
         lambda: [ingest.ingest(config.landing, w, s, ids, fd, None) for s, ids in zip(stagings, work, strict=True)]
     )
     memory["ingest"] = rss_mb()
+    mark("ingest")
     times["validate"], _ = once(lambda: [validate.validate(w, s, fd, config.minimum_cases) for s in stagings])
     memory["validate"] = rss_mb()
+    mark("validate")
     times["aggregate"], _ = once(
         lambda: [aggregate.aggregate(w, s, fd, config.suppression_threshold) for s in stagings]
     )
     memory["aggregate"] = rss_mb()
+    mark("aggregate")
     missing = available("schemas.quality")
     if missing:
         times["check"], notes["check"] = None, missing
@@ -396,8 +427,10 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         times["gx_import"], _ = once(lambda: __import__("great_expectations"))
         times["check"], _ = once(lambda: gate.gate(w, stagings, fd))
+        mark("gate")
         times["national"], _ = once(lambda: national.national(w, stagings))
         memory["check"] = rss_mb()
+        mark("national")
     missing = missing or available("flows.render.html", "flows.render.spreadsheet")
     if missing:
         times["publish"] = times["finalize"] = None
@@ -413,12 +446,16 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
         meter.wrap(rendering, "render_batch", "publish: render_batch (spreadsheet + HTML, every core)")
         started = dt.datetime.now(dt.UTC)
         times["publish"], _ = once(lambda: [publish.publish(w, s, run_id, fd, config.publication) for s in stagings])
-        times["periods"], _ = once(lambda: periods.refresh(w, run_id, fd, config.publication))
         memory["publish"] = rss_mb()
+        mark("publish")
+        times["periods"], _ = once(lambda: periods.refresh(w, run_id, fd, config.publication))
+        memory["periods"] = rss_mb()
+        mark("periods")
         times["finalize"], outcomes = once(
             lambda: finalize.finalize(w, stagings, run_id, "backfill", started, config.publication)
         )
         memory["finalize"] = rss_mb()
+        mark("finalize")
         counts = defaultdict(int)
         for outcome in outcomes:
             counts[outcome["outcome"]] += 1
@@ -432,6 +469,7 @@ def staged_pipeline(landing: Path, warehouse: Path, batch_size: int, threshold: 
         "inside": dict(meter.seconds),
         "calls": dict(meter.calls),
         "rss_mb_after_stage": memory,
+        "peak_rss_mb_by_stage": peak,
         "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

@@ -9,7 +9,7 @@ import polars as pl
 
 from flows.store import ledger, manifest, staging
 from flows.store.staging import Batch
-from flows.store.warehouse import ANNEXE, FILES, Warehouse, fault, parquet_bytes, read_table
+from flows.store.warehouse import ANNEXE, FILES, Warehouse, fault, parquet_bytes, read_entries
 from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.dictionary import dictionary_json, dictionary_markdown
 from schemas.tables import RUNS, SCHEMA_VERSION, TABLES
@@ -110,17 +110,19 @@ def finalize(
             # is not read, so an idle run costs the same in any warehouse
             known = {r["path"] for r in shared["resources"]} | {r["path"] for r in listed}
         else:
-            state = manifest.read(warehouse)
+            resources = manifest.read(warehouse)["resources"]
             if rewrite_index:
                 from flows.render.html import index_html  # Jinja2 loads only when the page is rewritten
 
-                overviews = sorted({r["period"] for r in state["resources"] if r.get("table") == "national_overview"})
-                page = index_html(read_table(warehouse_url, "inspections"), publication, overviews).encode("utf-8")
+                overviews = sorted({r["period"] for r in resources if r.get("table") == "national_overview"})
+                inspections = read_entries(warehouse, resources, "inspections")
+                page = index_html(inspections, publication, overviews).encode("utf-8")
                 warehouse.write_if_changed(INDEX, page)
                 listed.append(manifest.resource(INDEX, page, table="annexe_index"))
                 fault("after_index")
-            listed += _empty_tables(warehouse, state["resources"] + listed)
-            known = {r["path"] for r in state["resources"]} | {r["path"] for r in listed}
+            listed += _empty_tables(warehouse, resources + listed)
+            known = {r["path"] for r in resources} | {r["path"] for r in listed}
+            del resources  # record() reads the manifest again: one copy in memory at a time
         manifest.record(
             warehouse, listed + ledger.unlisted(warehouse, known), package_properties(publication), holding_lock=True
         )

@@ -22,14 +22,16 @@ def national(warehouse_url: str, batch_folders: list[str]) -> list[str]:
     """Stage each batch's national figures by inspection; return the batch folders."""
     warehouse = Warehouse(warehouse_url)
     batches = [Batch(warehouse, folder) for folder in batch_folders]
-    committed = manifest.read(warehouse)
+    ingested = [batch.read_ingested() for batch in batches]
+    # the run's own inspections' shards only: the whole manifest is read once, below, under the lock
+    committed = manifest.read_inspections(warehouse, [r["inspection_id"] for records in ingested for r in records])
     passing, kept, fresh = [], {}, {name: [] for name in INPUTS}
-    for batch in batches:
+    for batch, records in zip(batches, ingested, strict=True):
         tables = batch.read_tables(INPUTS)
         rejected = set(batch.read_problems()["inspection_id"]) | set(batch.read_quality()["inspection_id"])
         computed = set(tables["inspections"]["inspection_id"])
         own = []
-        for record in batch.read_ingested():
+        for record in records:
             inspection_id = record["inspection_id"]
             if inspection_id in rejected or inspection_id not in computed:
                 continue

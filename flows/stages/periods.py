@@ -208,7 +208,8 @@ def national_at_publication(
     found = {}
     for (period,), own in batch.group_by("period"):
         others = published.filter(pl.col("period") == period)
-        entries = [e for e in committed["resources"] if e.get("inspection_id") in set(others["inspection_id"])]
+        wanted = set(others["inspection_id"].to_list())
+        entries = [e for e in committed["resources"] if e.get("inspection_id") in wanted]
         pooled_inspections = pl.concat(
             [others.select("inspection_id", "framework", "region", "fieldwork_start"),
              own.select("inspection_id", "framework", "region", "fieldwork_start")]

@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -137,10 +137,35 @@ def _write(warehouse: Warehouse, manifest: dict) -> bool:
     """Swap in a new manifest in one atomic write (the commit point); unchanged content is not rewritten."""
     manifest["resources"] = sorted(manifest["resources"], key=lambda r: r["path"])
     manifest["inspections"] = dict(sorted(manifest["inspections"].items()))
-    data = (json.dumps(manifest, indent=2, default=str) + "\n").encode()
-    changed = warehouse.write_if_changed(MANIFEST, data)
+    changed = warehouse.write_stream_if_changed(MANIFEST, json_chunks(manifest))
     shards.write_package(warehouse, manifest, MANIFEST)
     return changed
+
+
+def json_chunks(manifest: dict) -> Iterator[bytes]:
+    """`json.dumps(manifest, indent=2) + "\\n"`, byte for byte, an entry at a time: at 5,000 inspections the text
+    whole (30 MB) and json's pieces of it took several times the manifest's own memory."""
+
+    def placed(value: object, depth: int) -> str:
+        return json.dumps(value, indent=2, default=str).replace("\n", "\n" + "  " * depth)
+
+    if not manifest:
+        yield b"{}\n"
+        return
+    yield b"{\n"
+    for number, (key, value) in enumerate(manifest.items(), start=1):
+        end = ",\n" if number < len(manifest) else "\n"
+        head = f"  {json.dumps(key)}: "
+        if not isinstance(value, (list, dict)) or not value or key not in ("resources", "inspections"):
+            yield (head + placed(value, 1) + end).encode()
+            continue
+        listed = isinstance(value, list)
+        yield (head + ("[" if listed else "{") + "\n").encode()
+        for count, item in enumerate(value if listed else value.items(), start=1):
+            text = placed(item, 2) if listed else f"{json.dumps(item[0])}: {placed(item[1], 2)}"
+            yield ("    " + text + (",\n" if count < len(value) else "\n")).encode()
+        yield ("  " + ("]" if listed else "}") + end).encode()
+    yield b"}\n"
 
 
 def schema_path(table: str) -> str:
@@ -313,7 +338,7 @@ def commit_periods(warehouse: Warehouse, stage: PeriodStager) -> list[str]:
         manifest.pop(PERIODS_PENDING, None)
         _write(warehouse, manifest)
         fault("after_period_swap")
-        finish_periods(warehouse, [p.period for p in staged])
+        finish_periods(warehouse, [p.period for p in staged], manifest)
     return pending
 
 
@@ -372,13 +397,14 @@ def period_folders(period: str) -> list[str]:
     return [f"{ANNEXE}/{table}/period={period}" for table in COMPARISON_TABLES] + [f"{NATIONAL}/{period}"]
 
 
-def finish_periods(warehouse: Warehouse, periods: list[str]) -> None:
+def finish_periods(warehouse: Warehouse, periods: list[str], manifest: dict | None = None) -> None:
     """Put periods' pending overview files at their stable names, then delete their unlisted files.
 
     Called holding the manifest lock (every write of a period's files is made under it, so no other run can
-    stage a newer version between the listing and the deletions); every step can be repeated.
+    stage a newer version between the listing and the deletions), with the manifest just written if the caller
+    has it; every step can be repeated.
     """
-    manifest = _read_root(warehouse)
+    manifest = _read_root(warehouse) if manifest is None else manifest
     if _to_stable_names(warehouse, [e for e in manifest["resources"] if e.get("period") in periods]):
         _write(warehouse, manifest)
     listed = {entry["path"] for entry in manifest["resources"]}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import glob
+import hashlib
 import io
 import os
 import uuid
+from collections.abc import Iterable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
@@ -19,6 +21,16 @@ from schemas.tables import TABLES
 ANNEXE = "annexe"
 FILES = f"{ANNEXE}/files"
 PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
+STREAM_BUFFER = 1 << 20
+
+
+def _sha256(path: str) -> bytes:
+    """A local file's SHA-256, read a buffer at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(STREAM_BUFFER):
+            digest.update(block)
+    return digest.digest()
 
 
 def fault(point: str) -> None:
@@ -72,6 +84,27 @@ class Warehouse:
         if self.exists(relative) and self.fs.cat_file(self.path(relative)) == data:
             return False
         self.write_atomic(relative, data)
+        return True
+
+    def write_stream_if_changed(self, relative: str, chunks: Iterable[bytes]) -> bool:
+        """write_if_changed for content given piece by piece: a local file is streamed (never whole in memory)."""
+        if not self.local:  # one PUT of the whole object: object stores have no rename
+            return self.write_if_changed(relative, b"".join(chunks))
+        target = self.path(relative)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        temporary = f"{target}.tmp-{uuid.uuid4().hex}"
+        digest, size = hashlib.sha256(), 0
+        with open(temporary, "xb", buffering=STREAM_BUFFER) as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if os.path.isfile(target) and os.path.getsize(target) == size and _sha256(target) == digest.digest():
+            os.remove(temporary)
+            return False
+        os.replace(temporary, target)
         return True
 
     def exists(self, relative: str) -> bool:

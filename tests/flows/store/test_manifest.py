@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -101,3 +102,25 @@ def test_record_replaces_the_entries_of_files_that_belong_to_no_inspection(tmp_p
     manifest.record(warehouse, [manifest.resource("annexe/files/index.html", b"v2", table="annexe_index")])
     [entry] = manifest.read(warehouse)["resources"]
     assert entry["sha256"] == hashlib.sha256(b"v2").hexdigest() and entry["size"] == 2
+
+
+def test_the_manifest_is_written_piece_by_piece_as_json_dumps_writes_it_whole():
+    from flows.store import manifest
+
+    shapes = [
+        {},
+        {"profile": "data-package"},
+        manifest.empty(),
+        {
+            "name": "x",
+            "resources": [{"path": "a", "rows": [1, {"b": None}], "text": 'é"\\'}, {"path": "b", "empty": {}}],
+            "inspections": {"i-1": {"revisions": [1, 2], "national": {}}, "i-2": {}},
+            "periods_pending": ["2024-25"],
+            "later": [],
+            "first_published": dt.date(2025, 1, 2),
+        },
+        {"resources": [{"path": "a"}], "inspections": {"i": 1}, "title": "last"},
+    ]
+    for shape in shapes:
+        whole = (json.dumps(shape, indent=2, default=str) + "\n").encode()
+        assert b"".join(manifest.json_chunks(shape)) == whole

@@ -34,6 +34,18 @@ def test_write_if_changed_keeps_an_unchanged_file_untouched(tmp_path):
     assert (tmp_path / "f.txt").stat().st_mtime_ns == mtime
 
 
+def test_write_stream_if_changed_writes_the_pieces_once_and_leaves_the_same_content_alone(tmp_path):
+    warehouse = Warehouse(str(tmp_path))
+    assert warehouse.write_stream_if_changed("d/f.json", iter([b"ab", b"", b"c"])) is True
+    assert warehouse.read_bytes("d/f.json") == b"abc"
+    mtime = (tmp_path / "d/f.json").stat().st_mtime_ns
+    assert warehouse.write_stream_if_changed("d/f.json", iter([b"a", b"bc"])) is False
+    assert (tmp_path / "d/f.json").stat().st_mtime_ns == mtime
+    assert warehouse.write_stream_if_changed("d/f.json", iter([b"abd"])) is True  # same size, other bytes
+    assert warehouse.read_bytes("d/f.json") == b"abd"
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["f.json"]
+
+
 def test_parquet_bytes_are_deterministic():
     frame = pl.DataFrame({"a": [1, 2], "b": ["x", None]})
     assert parquet_bytes(frame) == parquet_bytes(frame.clone())
