@@ -504,6 +504,7 @@ def in_child(
     output = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
     process = subprocess.Popen(command, cwd=PROJECT, stdout=output[0], stderr=output[1], text=True)
     peak_tree, peak_single = 0, 0
+    timeline: list[list[float]] = []  # every 5 s: seconds, the run's own process and the tree, MB
     parent = psutil.Process(process.pid)
     while process.poll() is None:
         try:
@@ -515,6 +516,9 @@ def in_child(
                     pass
             peak_tree = max(peak_tree, sum(rss))
             peak_single = max(peak_single, max(rss, default=0))
+            elapsed = time.perf_counter() - start
+            if rss and (not timeline or elapsed - timeline[-1][0] >= 5):
+                timeline.append([round(elapsed, 1), round(rss[0] / 2**20), round(sum(rss) / 2**20)])
         except psutil.Error:
             pass
         if time.perf_counter() - start > timeout:
@@ -535,6 +539,7 @@ def in_child(
         # ru_maxrss (KiB on Linux) is a maximum over every child reaped so far.
         "ru_maxrss_children_mb": after / 1024,
         "ru_maxrss_children_mb_before": before / 1024,
+        "rss_timeline_mb": timeline,
     }
     if stdout.startswith("{\n"):  # the `annexe` command's --json result
         result = json.loads(stdout)

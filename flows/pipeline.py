@@ -66,7 +66,7 @@ def aggregate_task(warehouse: str, staging: str, frameworks_dir: str, suppressio
 @task(name="gate")
 def gate_task(warehouse: str, stagings: list[str], frameworks_dir: str) -> list[str]:
     """Run the quality gate once over every batch's tables (its fixed cost is high, its cost per row low)."""
-    return gate.gate(warehouse, stagings, frameworks_dir)
+    return gate.gate_elsewhere(warehouse, stagings, frameworks_dir)
 
 
 @task(name="national", retries=1, retry_delay_seconds=2)
@@ -202,7 +202,8 @@ def _process(
         progress=0.0, key="annexe-run-progress", description=f"{trigger} run over {len(planned['process'])} inspections"
     )
     w, fd = config.warehouse, config.frameworks_dir
-
+    if "://" not in w:
+        gate.warm()  # Great Expectations loads in the gate's process while this one ingests
     total = sum(len(ids) for ids in work)
 
     def each_batch(stage: str, submit) -> None:
@@ -214,10 +215,13 @@ def _process(
             done += len(ids)
             _notify(stage, done, total, artifact_id)
 
-    each_batch("ingest", lambda s, ids: ingest_task.submit(config.landing, w, s, ids, fd, framework))
-    each_batch("validate", lambda s, ids: validate_task.submit(w, s, fd, config.minimum_cases))
-    each_batch("aggregate", lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold))
-    gate_task(w, stagings, fd)
+    try:
+        each_batch("ingest", lambda s, ids: ingest_task.submit(config.landing, w, s, ids, fd, framework))
+        each_batch("validate", lambda s, ids: validate_task.submit(w, s, fd, config.minimum_cases))
+        each_batch("aggregate", lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold))
+        gate_task(w, stagings, fd)
+    finally:
+        gate.stop()  # also when a stage before it failed: no idle process is left holding GX
     national_task(w, stagings)
     _notify("gate", total, total, artifact_id)
     each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))

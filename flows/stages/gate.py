@@ -1,9 +1,20 @@
-"""Gate: the Great Expectations quality gate over every batch of a run; a failure stops publication."""
+"""Gate: the Great Expectations quality gate over every batch of a run; a failure stops publication.
+
+A run gates in a process of its own (`warm` starts it as the run begins, so that Great Expectations' import,
+seconds of one core, happens while the run ingests; `gate_elsewhere` hands it paths and stops it). The run's own
+process never loads GX, pandas or the frames GX checks, so its memory stays that of the run's other work.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
 import polars as pl
 
+from flows import prefect_runtime
 from flows.store.staging import Batch
 from flows.store.warehouse import Warehouse
 from transforms.framework import cached_loader
@@ -50,3 +61,49 @@ def gate(warehouse_url: str, batch_folders: list[str], frameworks_dir: str) -> l
             )
         del computed, tables
     return batch_folders
+
+
+_worker: ProcessPoolExecutor | None = None
+
+
+def _start(parent: int) -> None:
+    """The gate process's start: end with the run's process, and load Great Expectations now, before it is needed."""
+    prefect_runtime.follow(parent)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import schemas.quality  # noqa: F401, PLC0415 (imports Great Expectations)
+
+
+def warm() -> None:
+    """Start the run's gate process (nothing where a process cannot start one: inside a Dask worker)."""
+    global _worker
+    if _worker is None and not multiprocessing.current_process().daemon:
+        _worker = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start, initargs=(os.getpid(),)
+        )
+        _worker.submit(int)  # the process starts, and imports, at the first job
+
+
+def stop() -> None:
+    """Stop the gate process, if one is running (its memory goes back as soon as the gate has run)."""
+    global _worker
+    if _worker is not None:
+        _worker.shutdown(wait=True, cancel_futures=True)
+        _worker = None
+
+
+def gate_elsewhere(warehouse_url: str, batch_folders: list[str], frameworks_dir: str) -> list[str]:
+    """`gate` in the run's gate process (started here if `warm` was not called), then stop that process.
+
+    A warehouse on object storage is gated here: its credentials and settings are this process's.
+    """
+    if "://" in warehouse_url:
+        return gate(warehouse_url, batch_folders, frameworks_dir)
+    warm()
+    if _worker is None:
+        return gate(warehouse_url, batch_folders, frameworks_dir)
+    try:
+        # the process's working folder is the one it started in
+        paths = str(Path(warehouse_url).resolve()), batch_folders, str(Path(frameworks_dir).resolve())
+        return _worker.submit(gate, *paths).result()
+    finally:
+        stop()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import polars as pl
 
 from flows.config import DEFAULT_FRAMEWORKS, settings
@@ -15,6 +20,8 @@ from flows.stages.validate import validate
 from flows.store import staging
 from flows.store.warehouse import Warehouse, read_table
 from tests.conftest import LANDING
+
+PROJECT = Path(__file__).resolve().parents[3]
 
 
 def test_quality_gate_blocks_a_corrupted_aggregate_and_names_the_expectation(tmp_path):
@@ -53,3 +60,56 @@ def test_batches_are_gated_in_groups_of_a_bounded_number_of_inspections():
     assert chunks([120, 30, 80], limit=100) == [[0], [1], [2]]  # a batch bigger than the limit goes alone
     assert chunks([], limit=100) == []
     assert chunks([5] * 7, limit=500) == [list(range(7))]
+
+
+GATED_ELSEWHERE = """
+import json, sys
+import polars as pl
+from flows.config import DEFAULT_FRAMEWORKS, settings
+from flows.stages import gate
+from flows.stages.aggregate import aggregate
+from flows.stages.ingest import ingest
+from flows.stages.validate import validate
+from flows.store import staging
+from flows.store.warehouse import Warehouse
+
+config = settings(landing=sys.argv[1], warehouse=sys.argv[2])
+folder = staging.batch_folders(staging.claim(config.warehouse, "test"), 1)[0]
+ids = ["dyfed-powys-2025", "north-shire-2025"]
+gate.warm()
+ingest(config.landing, config.warehouse, folder, ids, DEFAULT_FRAMEWORKS)
+validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
+aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, 5)
+batch = staging.Batch(Warehouse(config.warehouse), folder)
+tables = batch.read_tables()
+tables["key_question_results"] = tables["key_question_results"].with_columns(
+    published_percentage=pl.when(
+        (pl.col("inspection_id") == "north-shire-2025") & (pl.col("question_id") == "P2.1.3")
+    ).then(pl.col("published_percentage") + 1).otherwise(pl.col("published_percentage"))
+)
+batch.write_tables(tables)
+gate.gate_elsewhere(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
+quality = batch.read_quality()
+print(json.dumps({
+    "failing": sorted(set(quality["inspection_id"])),
+    "expectations": sorted(set(quality["expectation"])),
+    "loaded_here": sorted(m for m in sys.modules if m.split(".")[0] == "great_expectations"),
+    "stopped": gate._worker is None,
+}))
+"""
+
+
+def test_the_gate_runs_in_a_process_of_its_own_that_the_run_process_never_loads_gx_in(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", GATED_ELSEWHERE, str(LANDING), str(tmp_path / "warehouse")],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["failing"] == ["north-shire-2025"]
+    assert any(e.startswith("expect_column_pair_values_to_be_equal") for e in found["expectations"])
+    assert found["loaded_here"] == []  # Great Expectations loaded in the gate's process only
+    assert found["stopped"] is True
