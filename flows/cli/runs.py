@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 import uuid
 from typing import Annotated
@@ -204,11 +203,9 @@ def _execute(flow_name: str, config, trigger: str, selection: dict, options: dic
         say(f"{len(assessed['process'])} to process, {len(assessed['repairs'])} repair(s); starting Prefect.")
     try:
         starting = prefect_runtime.begin(say)  # before anything imports prefect
-        # Imported while the temporary API starts in its own process (on the other core), not after it.
+        # Imported while the temporary API starts in its own process (on the other core), not after it. Great
+        # Expectations is not: the gate's own process loads it while the run ingests (flows/stages/gate.py).
         from flows import pipeline
-
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        import great_expectations  # noqa: F401 - the quality gate's library, the slowest import of a run
 
         starting.wait()
     except prefect_runtime.PrefectUnavailable as error:
