@@ -19,7 +19,7 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import settings
-from flows.stages import aggregate, finalize, gate, ingest, national, periods, plan, publish, validate
+from flows.stages import aggregate, finalize, gate, ingest, national, periods, plan, publish, rendering, validate
 from flows.store import staging
 from flows.store.warehouse import Warehouse
 
@@ -224,7 +224,10 @@ def _process(
         gate.stop()  # also when a stage before it failed: no idle process is left holding GX
     national_task(w, stagings)
     _notify("gate", total, total, artifact_id)
-    each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))
+    try:
+        each_batch("publish", lambda s, ids: publish_task.submit(w, s, run_id, fd, config.publication))
+    finally:
+        rendering.shutdown()  # the rendering processes' memory goes back before the periods and finalize
     periods_task(w, run_id, fd, config.publication)
     return finalize_task(
         config.warehouse, stagings, run_id, trigger, started_at, config.publication, planned["refresh_shared"]

@@ -219,9 +219,9 @@ def national_at_publication(
              key_question_results.filter(pl.col("inspection_id").is_in(own["inspection_id"].implode())).select(counts)]
         )  # fmt: skip
         national = national_results(results, None, pooled_inspections)
-        for inspection_id, framework in own.select("inspection_id", "framework").iter_rows():
-            rows = national.filter(pl.col("framework") == framework)
-            found[inspection_id] = {
+        # One object per framework, shared by its inspections: the same figures, held once however many there are.
+        figures = {
+            framework: {
                 "period": period,
                 "inspections": pooled_inspections.filter(pl.col("framework") == framework).height,
                 "questions": {
@@ -229,7 +229,11 @@ def national_at_publication(
                         "published_percentage": r["published_percentage"],
                         "inspections": r["inspections"],
                     }
-                    for r in rows.iter_rows(named=True)
+                    for r in national.filter(pl.col("framework") == framework).iter_rows(named=True)
                 },
             }
+            for framework in own["framework"].unique().to_list()
+        }
+        for inspection_id, framework in own.select("inspection_id", "framework").iter_rows():
+            found[inspection_id] = figures[framework]
     return found
