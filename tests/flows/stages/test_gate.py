@@ -74,32 +74,41 @@ from flows.store import staging
 from flows.store.warehouse import Warehouse
 
 config = settings(landing=sys.argv[1], warehouse=sys.argv[2])
-folder = staging.batch_folders(staging.claim(config.warehouse, "test"), 1)[0]
-ids = ["dyfed-powys-2025", "north-shire-2025"]
+folders = staging.batch_folders(staging.claim(config.warehouse, "test"), 2)
 gate.warm()
-ingest(config.landing, config.warehouse, folder, ids, DEFAULT_FRAMEWORKS)
-validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
-aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, 5)
-batch = staging.Batch(Warehouse(config.warehouse), folder)
+for folder, inspection_id in zip(folders, ["dyfed-powys-2025", "north-shire-2025"]):
+    ingest(config.landing, config.warehouse, folder, [inspection_id], DEFAULT_FRAMEWORKS)
+    validate(config.warehouse, folder, DEFAULT_FRAMEWORKS, config.minimum_cases)
+    aggregate(config.warehouse, folder, DEFAULT_FRAMEWORKS, 5)
+batch = staging.Batch(Warehouse(config.warehouse), folders[1])
 tables = batch.read_tables()
 tables["key_question_results"] = tables["key_question_results"].with_columns(
-    published_percentage=pl.when(
-        (pl.col("inspection_id") == "north-shire-2025") & (pl.col("question_id") == "P2.1.3")
-    ).then(pl.col("published_percentage") + 1).otherwise(pl.col("published_percentage"))
+    published_percentage=pl.when(pl.col("question_id") == "P2.1.3")
+    .then(pl.col("published_percentage") + 1).otherwise(pl.col("published_percentage"))
 )
 batch.write_tables(tables)
-gate.gate_elsewhere(config.warehouse, [folder], DEFAULT_FRAMEWORKS)
-quality = batch.read_quality()
+started, warm = [], gate.warm
+
+def counting():
+    before = gate._worker
+    warm()
+    if gate._worker is not before:
+        started.append(gate._worker)
+
+gate.warm = counting
+gate.gate_elsewhere(config.warehouse, folders, DEFAULT_FRAMEWORKS, limit=1)
+quality = [staging.Batch(Warehouse(config.warehouse), f).read_quality() for f in folders]
 print(json.dumps({
-    "failing": sorted(set(quality["inspection_id"])),
-    "expectations": sorted(set(quality["expectation"])),
+    "failing": [sorted(set(q["inspection_id"])) for q in quality],
+    "expectations": sorted(set(quality[1]["expectation"])),
     "loaded_here": sorted(m for m in sys.modules if m.split(".")[0] == "great_expectations"),
+    "processes_started_for_later_groups": len(started),
     "stopped": gate._worker is None,
 }))
 """
 
 
-def test_the_gate_runs_in_a_process_of_its_own_that_the_run_process_never_loads_gx_in(tmp_path):
+def test_the_gate_runs_each_group_in_a_fresh_process_and_the_run_process_never_loads_gx(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", GATED_ELSEWHERE, str(LANDING), str(tmp_path / "warehouse")],
         cwd=PROJECT,
@@ -109,7 +118,8 @@ def test_the_gate_runs_in_a_process_of_its_own_that_the_run_process_never_loads_
     )
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
-    assert found["failing"] == ["north-shire-2025"]
+    assert found["failing"] == [[], ["north-shire-2025"]]  # each group gated, in its own process
     assert any(e.startswith("expect_column_pair_values_to_be_equal") for e in found["expectations"])
-    assert found["loaded_here"] == []  # Great Expectations loaded in the gate's process only
+    assert found["loaded_here"] == []  # Great Expectations loaded in the gate's processes only
+    assert found["processes_started_for_later_groups"] == 1
     assert found["stopped"] is True
