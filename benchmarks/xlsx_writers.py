@@ -521,6 +521,14 @@ def cell_sig(c):
     }
 
 
+def _tables_of(sheet) -> dict:
+    """A worksheet's Excel tables: name -> (range, header rows, filtered, style)."""
+    return {
+        t.name: (t.ref, t.headerRowCount, t.autoFilter is not None, t.tableStyleInfo.name if t.tableStyleInfo else None)
+        for t in sheet.tables.values()
+    }
+
+
 def compare(base: bytes, other: bytes):
     A, B = openpyxl.load_workbook(io.BytesIO(base)), openpyxl.load_workbook(io.BytesIO(other))
     diffs = {
@@ -558,24 +566,7 @@ def compare(base: bytes, other: bytes):
                     key = "value" if k in ("value",) else k
                     diffs[key] += 1
                     examples.setdefault(key, f"{name}!{co}: {sa[k]!r} vs {sb[k]!r}")
-        ta = {
-            t.name: (
-                t.ref,
-                t.headerRowCount,
-                t.autoFilter is not None,
-                t.tableStyleInfo.name if t.tableStyleInfo else None,
-            )
-            for t in a.tables.values()
-        }
-        tb = {
-            t.name: (
-                t.ref,
-                t.headerRowCount,
-                t.autoFilter is not None,
-                t.tableStyleInfo.name if t.tableStyleInfo else None,
-            )
-            for t in b.tables.values()
-        }
+        ta, tb = _tables_of(a), _tables_of(b)
         if ta != tb:
             diffs["table"] += 1
             examples.setdefault("table", f"{name}: {ta} vs {tb}")
