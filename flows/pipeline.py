@@ -202,8 +202,7 @@ def _process(
         progress=0.0, key="annexe-run-progress", description=f"{trigger} run over {len(planned['process'])} inspections"
     )
     w, fd = config.warehouse, config.frameworks_dir
-    if "://" not in w:
-        gate.warm()  # Great Expectations loads in the gate's process while this one ingests
+    gate.warm(w)  # Great Expectations loads in the gate's process while this one ingests
     total = sum(len(ids) for ids in work)
 
     def each_batch(stage: str, submit) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import multiprocessing
 import os
 import runpy
 import signal
@@ -18,6 +19,7 @@ import threading
 import time
 import types
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 SELF = Path(__file__).resolve()
@@ -374,6 +376,23 @@ def _live_on(parent: int, command: list[str]) -> None:
 def follow(parent: int) -> None:
     """End this process once `parent` is gone (a worker process's initializer: no orphan outlives a killed run)."""
     threading.Thread(target=_watch, args=(parent,), name="lifeline", daemon=True).start()
+
+
+def worker_pool(size: int, then: Callable[[], object] | None = None) -> ProcessPoolExecutor:
+    """`size` worker processes, each a fresh interpreter that follows this process and first runs `then`, if given."""
+    # spawn: never a fork of a process running Prefect's threads and event loop
+    return ProcessPoolExecutor(
+        max_workers=size,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_begin_worker,
+        initargs=(os.getpid(), then),
+    )
+
+
+def _begin_worker(parent: int, then: Callable[[], object] | None) -> None:
+    follow(parent)
+    if then is not None:
+        then()
 
 
 def _watch(parent: int) -> None:

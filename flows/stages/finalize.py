@@ -43,18 +43,17 @@ def package_properties(publication: dict) -> dict:
 DICTIONARY = (("annexe/data-dictionary.md", dictionary_markdown), ("annexe/data-dictionary.json", dictionary_json))
 
 
-def _empty_tables(warehouse: Warehouse, resources: list[dict]) -> list[dict]:
+def _empty_tables(warehouse: Warehouse, published: set[str]) -> list[dict]:
     """A zero-row file for each table nothing is published in yet, so that every table can always be read.
 
-    Its partition value `_empty` can never be an inspection id; once the table has a real partition the
-    placeholder is no longer listed and is deleted.
+    Its partition value `_empty` can never be an inspection id; once the table has a real partition (it is in
+    `published`) the placeholder is no longer listed and is deleted.
     """
     entries = []
     for table, spec in {**TABLES, **COMPARISON_TABLES}.items():
         key = "period" if table in COMPARISON_TABLES else "inspection_id"
         placeholder = f"{ANNEXE}/{table}/{key}={EMPTY}/part-empty.parquet"
-        published = any(r.get("table") == table and r.get(key) for r in resources)
-        if published:
+        if table in published:
             warehouse.remove(f"{ANNEXE}/{table}/{key}={EMPTY}")
             entries.append({"path": placeholder, "drop": True})
         else:
@@ -110,19 +109,21 @@ def finalize(
             # is not read, so an idle run costs the same in any warehouse
             known = {r["path"] for r in shared["resources"]} | {r["path"] for r in listed}
         else:
-            resources = manifest.read(warehouse)["resources"]
+            # every inspection's place and inspections-table entry, read a shard at a time, never the whole manifest
+            published = manifest.published(warehouse)
+            own = manifest.shared_part(warehouse)
             if rewrite_index:
                 from flows.render.html import index_html  # Jinja2 loads only when the page is rewritten
 
-                overviews = sorted({r["period"] for r in resources if r.get("table") == "national_overview"})
-                inspections = read_entries(warehouse, resources, "inspections")
+                overviews = sorted({r["period"] for r in own["resources"] if r.get("table") == "national_overview"})
+                inspections = read_entries(warehouse, published["resources"], "inspections")
                 page = index_html(inspections, publication, overviews).encode("utf-8")
                 warehouse.write_if_changed(INDEX, page)
                 listed.append(manifest.resource(INDEX, page, table="annexe_index"))
                 fault("after_index")
-            listed += _empty_tables(warehouse, resources + listed)
-            known = {r["path"] for r in resources} | {r["path"] for r in listed}
-            del resources  # record() reads the manifest again: one copy in memory at a time
+            tables = published["tables"] | {r.get("table") for r in own["resources"] if r.get("period")}
+            listed += _empty_tables(warehouse, tables)
+            known = {r["path"] for r in own["resources"]} | {r["path"] for r in listed}
         manifest.record(
             warehouse, listed + ledger.unlisted(warehouse, known), package_properties(publication), holding_lock=True
         )

@@ -23,7 +23,7 @@ def national(warehouse_url: str, batch_folders: list[str]) -> list[str]:
     warehouse = Warehouse(warehouse_url)
     batches = [Batch(warehouse, folder) for folder in batch_folders]
     ingested = [batch.read_ingested() for batch in batches]
-    # the run's own inspections' shards only: the whole manifest is read once, below, under the lock
+    # the run's own inspections' shards only: every inspection's place is read once, below, under the lock
     committed = manifest.read_inspections(warehouse, [r["inspection_id"] for records in ingested for r in records])
     passing, kept, fresh = [], {}, {name: [] for name in INPUTS}
     for batch, records in zip(batches, ingested, strict=True):
@@ -50,7 +50,7 @@ def national(warehouse_url: str, batch_folders: list[str]) -> list[str]:
     if inspections is not None and inspections.height:
         # Under the manifest lock: another run cannot replace (and delete) the files of the period read here.
         with warehouse.lock("manifest"):
-            now = manifest.read(warehouse)
+            now = manifest.published(warehouse)
             figures |= national_at_publication(warehouse, now, inspections, pl.concat(fresh["key_question_results"]))
     for batch, own in zip(batches, passing, strict=True):
         batch.write_national({inspection_id: figures[inspection_id] for inspection_id in own})

@@ -15,6 +15,7 @@ import datetime as dt
 
 import polars as pl
 
+from flows.store import manifest
 from flows.store.manifest import PeriodPublication, PeriodStager, PeriodToucher, commit_periods, consolidate
 from flows.store.period_files import stage_period_files
 from flows.store.warehouse import Warehouse, read_entries
@@ -48,16 +49,16 @@ def place_state(inspection: dict) -> dict:
     return {"period": period, "pdu": inspection["pdu"], "region": inspection["region"], "fieldwork_start": str(start)}
 
 
-def places(warehouse: Warehouse, manifest: dict) -> pl.DataFrame:
-    """Framework, PDU, region, fieldwork start and period of every inspection the manifest publishes."""
-    published = {
+def places(warehouse: Warehouse, published: dict) -> pl.DataFrame:
+    """Framework, PDU, region, fieldwork start and period of every inspection published (manifest.published)."""
+    entries = {
         e["inspection_id"]: e
-        for e in manifest["resources"]
+        for e in published["resources"]
         if e.get("table") == "inspections" and e.get("inspection_id")
     }
     rows, unplaced = [], []
-    for inspection_id, entry in published.items():
-        state = manifest["inspections"].get(inspection_id) or {}
+    for inspection_id, entry in entries.items():
+        state = published["inspections"].get(inspection_id) or {}
         if all(state.get(k) for k in ("period", "pdu", "region", "fieldwork_start", "framework")):
             start = dt.date.fromisoformat(state["fieldwork_start"])
             rows.append([inspection_id, state["framework"], state["pdu"], state["region"], start, state["period"]])
@@ -88,7 +89,7 @@ def touched_periods(before: pl.DataFrame, after: pl.DataFrame, inspection_ids: s
     return touched
 
 
-def period_inputs(warehouse: Warehouse, manifest: dict, places_: pl.DataFrame, period: str) -> dict | None:
+def period_inputs(warehouse: Warehouse, places_: pl.DataFrame, period: str) -> dict | None:
     """The published tables the period's figures come from (None when it has no inspection): its inspections'
     and, as `previous_*`, the tables of the inspections its trends compare with."""
     neighbours = _neighbours(places_)
@@ -97,7 +98,7 @@ def period_inputs(warehouse: Warehouse, manifest: dict, places_: pl.DataFrame, p
         return None
     ids = set(own["inspection_id"].to_list())
     wanted = ids | set(own["previous_id"].drop_nulls().to_list())
-    entries = [e for e in manifest["resources"] if e.get("inspection_id") in wanted]
+    entries = manifest.read_inspections(warehouse, sorted(wanted), as_rebuilt=True)["resources"]
     everything = {name: read_entries(warehouse, entries, name) for name in PERIOD_INPUTS}
     inputs = {name: frame.filter(pl.col("inspection_id").is_in(sorted(ids))) for name, frame in everything.items()}
     inputs["previous_inspections"] = everything["inspections"]
@@ -136,12 +137,11 @@ def overview_files(
     }
 
 
-def _last_release(manifest: dict, inspection_ids: list[str]) -> dt.date:
+def _last_release(warehouse: Warehouse, inspection_ids: list[str]) -> dt.date:
     """The latest first publication or revision among the inspections (the overview's date: same inputs, same
     bytes)."""
     days = []
-    for inspection_id in inspection_ids:
-        state = manifest["inspections"].get(inspection_id) or {}
+    for state in manifest.read_inspections(warehouse, inspection_ids, as_rebuilt=True)["inspections"].values():
         days += [state.get("first_published")] + [r.get("date") for r in state.get("revisions") or []]
     return max((dt.date.fromisoformat(d) for d in days if d), default=dt.date(2000, 1, 1))
 
@@ -161,12 +161,13 @@ def touches(warehouse: Warehouse) -> PeriodToucher:
 def stager(warehouse: Warehouse, run_id: str, load, publication: dict) -> PeriodStager:
     """What manifest.commit_periods calls under its lock to stage the pending periods' files."""
 
-    def stage(manifest: dict, pending: list[str]) -> list[PeriodPublication]:
-        now = places(warehouse, manifest)
+    def stage(package: dict, pending: list[str]) -> list[PeriodPublication]:
+        # As last rebuilt: another run's commits since are restaged by that run, once it has consolidated them.
+        now = places(warehouse, manifest.published(warehouse, as_rebuilt=True))
         staged = []
         for period in sorted(pending):
-            listed = [e for e in manifest["resources"] if e.get("period") == period]
-            inputs = period_inputs(warehouse, manifest, now, period)
+            listed = [e for e in package["resources"] if e.get("period") == period]
+            inputs = period_inputs(warehouse, now, period)
             if inputs is None:  # its last inspection moved to another period: its files go
                 staged.append(PeriodPublication(period, []))
                 continue
@@ -174,7 +175,7 @@ def stager(warehouse: Warehouse, run_id: str, load, publication: dict) -> Period
             problems = comparison_problems(tables, inputs)
             if problems:
                 raise ComparisonCheckFailed(f"period {period}: " + "; ".join(problems))
-            created = _last_release(manifest, inputs["inspections"]["inspection_id"].to_list())
+            created = _last_release(warehouse, inputs["inspections"]["inspection_id"].to_list())
             files = overview_files(period, tables, inputs, load, publication, created)
             staged.append(stage_period_files(warehouse, period, run_id, tables, files, listed))
         return staged
@@ -191,7 +192,7 @@ def refresh(warehouse_url: str, run_id: str, frameworks_dir: str, publication: d
 
 
 def national_at_publication(
-    warehouse: Warehouse, committed: dict, inspections: pl.DataFrame, key_question_results: pl.DataFrame
+    warehouse: Warehouse, published: dict, inspections: pl.DataFrame, key_question_results: pl.DataFrame
 ) -> dict[str, dict]:
     """Each inspection's national key-question figures of its framework and period as they will stand once it is
     published: the period's published inspections (less those being replaced) and the given ones together.
@@ -203,13 +204,12 @@ def national_at_publication(
         return {}
     batch = with_period(inspections)
     replaced = set(batch["inspection_id"].to_list())
-    published = places(warehouse, committed).filter(~pl.col("inspection_id").is_in(sorted(replaced)))
+    placed = places(warehouse, published).filter(~pl.col("inspection_id").is_in(sorted(replaced)))
     counts = ["inspection_id", "standard_id", "question_id", "yes", "no", "not_applicable"]
     found = {}
     for (period,), own in batch.group_by("period"):
-        others = published.filter(pl.col("period") == period)
-        wanted = set(others["inspection_id"].to_list())
-        entries = [e for e in committed["resources"] if e.get("inspection_id") in wanted]
+        others = placed.filter(pl.col("period") == period)
+        entries = manifest.read_inspections(warehouse, others["inspection_id"].to_list())["resources"]
         pooled_inspections = pl.concat(
             [others.select("inspection_id", "framework", "region", "fieldwork_start"),
              own.select("inspection_id", "framework", "region", "fieldwork_start")]

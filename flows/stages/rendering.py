@@ -3,15 +3,13 @@
 The spreadsheet and HTML writers are pure Python, so threads share one core; separate processes use them all.
 Each worker reads the batch's computed tables from staging itself (no frame crosses a process boundary) and
 hands back each inspection's files as bytes. Rendering is a pure function of its inputs: a worker process
-renders byte for byte what this process would. Inside a daemonic process (a Dask worker), which may not start
-processes, and for a warehouse on object storage (whose credentials are this process's), the batch is rendered
-here.
+renders byte for byte what this process would. Where `worker_folder` says the work stays in this process (object
+storage, a Dask worker), the batch is rendered here.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -20,7 +18,7 @@ import polars as pl
 
 from flows import prefect_runtime
 from flows.store.staging import Batch
-from flows.store.warehouse import Warehouse
+from flows.store.warehouse import Warehouse, worker_folder
 from schemas.tables import COMPUTED_TABLES, TABLES
 from transforms.framework import Framework, cached_loader
 
@@ -53,8 +51,6 @@ def inspection_tables(partitioned: dict[str, dict], inspection_id: str) -> dict[
 
 def processes() -> int:
     """How many processes render (ANNEXE_RENDER_PROCESSES, default one per core up to two; 1 renders here)."""
-    if multiprocessing.current_process().daemon:
-        return 1
     setting = os.environ.get(PROCESSES_SETTING, "").strip()
     if setting.isdigit() and int(setting) >= 1:
         return int(setting)
@@ -77,30 +73,21 @@ def render_chunk(warehouse_url: str, batch_folder: str, frameworks_dir: str, job
 
 def _pool(size: int) -> ProcessPoolExecutor:
     if size not in _pools:
-        # spawn: a fresh interpreter, never a fork of a process running Prefect's threads and event loop; each
-        # worker ends itself if this process is killed
-        _pools[size] = ProcessPoolExecutor(
-            max_workers=size,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=prefect_runtime.follow,
-            initargs=(os.getpid(),),
-        )
+        _pools[size] = prefect_runtime.worker_pool(size)
     return _pools[size]
 
 
 def render_batch(warehouse_url: str, batch_folder: str, frameworks_dir: str, jobs: dict[str, dict]) -> dict:
     """Every job's annexe files by inspection id, rendered by `processes()` processes."""
     size = min(processes(), len(jobs))
-    if size <= 1 or "://" in warehouse_url:
-        # Object storage: its credentials and settings are this process's (environment, fsspec configuration),
-        # which worker processes started earlier need not share.
+    warehouse = worker_folder(warehouse_url) if size > 1 else None
+    if warehouse is None:
         return render_chunk(warehouse_url, batch_folder, frameworks_dir, jobs)
-    # The workers' working folder is the one they started in.
-    warehouse_url, frameworks_dir = str(Path(warehouse_url).resolve()), str(Path(frameworks_dir).resolve())
+    frameworks_dir = str(Path(frameworks_dir).resolve())  # the workers' working folder is the one they started in
     ids = list(jobs)
     chunks = [ids[k::size] for k in range(size)]
     futures = [
-        _pool(size).submit(render_chunk, warehouse_url, batch_folder, frameworks_dir, {i: jobs[i] for i in chunk})
+        _pool(size).submit(render_chunk, warehouse, batch_folder, frameworks_dir, {i: jobs[i] for i in chunk})
         for chunk in chunks
     ]
     rendered = {}

@@ -11,12 +11,13 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
-from flows.store import shards
+from flows.store import rebuild, shards
+from flows.store.rebuild import json_chunks
 from flows.store.warehouse import ANNEXE, FILES, Warehouse, fault, parquet_bytes
 from schemas.comparison_tables import COMPARISON_TABLES
 from schemas.tables import SCHEMA_VERSION, TABLES
@@ -93,10 +94,11 @@ def read(warehouse: Warehouse) -> dict:
     return _overlay(root, {i: shards.read_shard(warehouse, i) for i in waiting}) if waiting else root
 
 
-def read_inspections(warehouse: Warehouse, inspection_ids: list[str]) -> dict:
-    """The committed state and file entries of some inspections only, from their shards (a manifest's shape)."""
-    found = {i: shards.read_shard(warehouse, i) for i in inspection_ids}
-    return _overlay({"resources": [], "inspections": {}}, found)
+def read_inspections(warehouse: Warehouse, inspection_ids: list[str], as_rebuilt: bool = False) -> dict:
+    """The committed state and file entries of some inspections only, from their shards (a manifest's shape);
+    `as_rebuilt`: as datapackage.json lists them."""
+    listing = _listing(warehouse, as_rebuilt) if as_rebuilt else lambda i: shards.read_shard(warehouse, i)
+    return _overlay({"resources": [], "inspections": {}}, {i: listing(i) for i in inspection_ids})
 
 
 def read_package(warehouse: Warehouse) -> dict | None:
@@ -134,38 +136,58 @@ def restore(warehouse: Warehouse) -> str | None:
 
 
 def _write(warehouse: Warehouse, manifest: dict) -> bool:
-    """Swap in a new manifest in one atomic write (the commit point); unchanged content is not rewritten."""
+    """Swap in a whole manifest held in memory in one atomic write (a repair); unchanged content is not rewritten."""
     manifest["resources"] = sorted(manifest["resources"], key=lambda r: r["path"])
     manifest["inspections"] = dict(sorted(manifest["inspections"].items()))
     changed = warehouse.write_stream_if_changed(MANIFEST, json_chunks(manifest))
-    shards.write_package(warehouse, manifest, MANIFEST)
+    shards.write_package(warehouse, package_of(manifest), MANIFEST)
     return changed
 
 
-def json_chunks(manifest: dict) -> Iterator[bytes]:
-    """`json.dumps(manifest, indent=2) + "\\n"`, byte for byte, an entry at a time: at 5,000 inspections the text
-    whole (30 MB) and json's pieces of it took several times the manifest's own memory."""
+def package_of(manifest: dict) -> dict:
+    """A manifest's part that belongs to no inspection."""
+    package = {key: value for key, value in manifest.items() if key not in ("inspections", "root", "later")}
+    package["resources"] = [r for r in manifest["resources"] if not r.get("inspection_id")]
+    return package
 
-    def placed(value: object, depth: int) -> str:
-        return json.dumps(value, indent=2, default=str).replace("\n", "\n" + "  " * depth)
 
-    if not manifest:
-        yield b"{}\n"
-        return
-    yield b"{\n"
-    for number, (key, value) in enumerate(manifest.items(), start=1):
-        end = ",\n" if number < len(manifest) else "\n"
-        head = f"  {json.dumps(key)}: "
-        if not isinstance(value, (list, dict)) or not value or key not in ("resources", "inspections"):
-            yield (head + placed(value, 1) + end).encode()
-            continue
-        listed = isinstance(value, list)
-        yield (head + ("[" if listed else "{") + "\n").encode()
-        for count, item in enumerate(value if listed else value.items(), start=1):
-            text = placed(item, 2) if listed else f"{json.dumps(item[0])}: {placed(item[1], 2)}"
-            yield ("    " + text + (",\n" if count < len(value) else "\n")).encode()
-        yield ("  " + ("]" if listed else "}") + end).encode()
-    yield b"}\n"
+def shared_part(warehouse: Warehouse) -> dict:
+    """datapackage.json's part that belongs to no inspection: its small copy, or (a repair) read from it whole."""
+    package = read_package(warehouse)
+    return package_of(_read_root(warehouse) if package is None else package)
+
+
+def _listing(warehouse: Warehouse, as_rebuilt: bool = False) -> rebuild.Listing:
+    """Each inspection's state and entries from its shard, or from datapackage.json when its shard is damaged
+    (and, `as_rebuilt`, for those committed since the last rebuild); datapackage.json is read whole only then."""
+    root: dict = {}
+    waiting = set(shards.markers(warehouse)) if as_rebuilt else set()
+
+    def listed(inspection_id: str) -> dict | None:
+        shard = None if inspection_id in waiting else shards.read_shard(warehouse, inspection_id)
+        if shard is not None:
+            return shard
+        if not root:
+            root.update(_read_root(warehouse))
+        return _shard_of(root, inspection_id)
+
+    return listed
+
+
+def _rebuild(warehouse: Warehouse, package: dict, as_rebuilt: bool = False) -> bool:
+    """Write datapackage.json from the package's own part and the shards, a shard at a time, and the package's
+    part stamped with it; `as_rebuilt`: inspections committed since the last rebuild stay as it listed them."""
+    package = package_of(package)
+    chunks = rebuild.chunks(warehouse, package, _listing(warehouse, as_rebuilt))
+    changed = warehouse.write_stream_if_changed(MANIFEST, chunks)
+    shards.write_package(warehouse, package, MANIFEST)
+    return changed
+
+
+def published(warehouse: Warehouse, as_rebuilt: bool = False) -> dict:
+    """Every published inspection's place and inspections-table entry, and the tables with a partition (see
+    rebuild.published): what the periods stage and finalize need, without the whole manifest."""
+    return rebuild.published(warehouse, _listing(warehouse, as_rebuilt))
 
 
 def schema_path(table: str) -> str:
@@ -260,11 +282,12 @@ def commit(warehouse: Warehouse, publications: list[Publication]) -> None:
     # Under the manifest lock: consolidate() never reads a marker whose shard is not yet written.
     with warehouse.lock("manifest"):
         for p in publications:
-            before = shards.read_shard(warehouse, p.inspection_id) or {"state": {}, "resources": []}
-            kept = [r for r in before["resources"] if p.replaces is not None and r.get("table") not in p.replaces]
+            before = shards.read_shard(warehouse, p.inspection_id)
+            shard = before or {"state": {}, "resources": []}
+            kept = [r for r in shard["resources"] if p.replaces is not None and r.get("table") not in p.replaces]
             # "pending" names the fingerprint whose annexe files wait in .pending/ until consolidate().
-            state = {**before["state"], **p.state, "pending": p.fingerprint}
-            shards.mark(warehouse, p.inspection_id, touches_periods=p.replaces is None)
+            state = {**shard["state"], **p.state, "pending": p.fingerprint}
+            shards.mark(warehouse, p.inspection_id, touches_periods=p.replaces is None, listed=rebuild.brief(before))
             shards.write_shard(warehouse, p.inspection_id, state, kept + p.resources)
             fault("between_shards")
     fault("after_swap")
@@ -284,24 +307,49 @@ def consolidate(warehouse: Warehouse, touches: PeriodToucher) -> list[str]:
     # Each inspection's lock first (as publish takes them): no run is staging its files while they are tidied.
     with warehouse.locks([f"inspection-{i}" for i in waiting]), warehouse.lock("manifest"):
         ids = sorted(set(waiting) & set(shards.markers(warehouse)))
-        before = _read_root(warehouse)
-        found = {i: shards.read_shard(warehouse, i) for i in ids}
-        after = _overlay(before, found)
-        touched = touches(before, after, {i for i in ids if shards.touches_periods(warehouse, i)})
+        package = shared_part(warehouse)
+        after = published(warehouse)
+        touched = touches(_published_before(warehouse, after, ids), after, _changed_tables(warehouse, ids))
         if touched:
-            after[PERIODS_PENDING] = sorted(set(before.get(PERIODS_PENDING) or []) | touched)
-        _write(warehouse, after)
+            package[PERIODS_PENDING] = sorted(set(package.get(PERIODS_PENDING) or []) | touched)
+        _rebuild(warehouse, package)
         fault("after_consolidate")
-        for inspection_id, shard in found.items():
+        for inspection_id in ids:  # one shard at a time: a backfill commits every inspection of the warehouse
+            shard = shards.read_shard(warehouse, inspection_id)
             if shard is not None:
                 moved = _to_stable_names(warehouse, shard["resources"])
                 if shard["state"].pop("pending", None) or moved:
                     shards.write_shard(warehouse, inspection_id, shard["state"], shard["resources"])
-        _write(warehouse, _overlay(after, found))
-        for inspection_id, shard in found.items():
-            remove_orphans(warehouse, inspection_id, {r["path"] for r in (shard or {"resources": []})["resources"]})
+        _rebuild(warehouse, package)
+        listing = _listing(warehouse)
+        for inspection_id in ids:
+            listed = listing(inspection_id) or {"resources": []}
+            remove_orphans(warehouse, inspection_id, {r["path"] for r in listed["resources"]})
             shards.unmark(warehouse, inspection_id)
     return ids
+
+
+def _changed_tables(warehouse: Warehouse, inspection_ids: list[str]) -> set[str]:
+    """The inspections whose commits since the last rebuild changed their tables (not only their quarantine)."""
+    return {i for i in inspection_ids if shards.touches_periods(warehouse, i)}
+
+
+def _published_before(warehouse: Warehouse, after: dict, inspection_ids: list[str]) -> dict:
+    """`published` as datapackage.json had it before the inspections' commits: their markers kept where it placed
+    them; markers from before they did make it read datapackage.json whole."""
+    kept = {i: shards.listed_before(warehouse, i) for i in inspection_ids}
+    if any(listed is shards.UNKNOWN for listed in kept.values()):
+        root = _read_root(warehouse)
+        kept = {i: rebuild.brief(_shard_of(root, i)) for i in inspection_ids}
+    return _overlay(after, kept)
+
+
+def _shard_of(manifest: dict, inspection_id: str) -> dict | None:
+    """An inspection's state and entries as a whole manifest lists them (None: it does not)."""
+    if inspection_id not in manifest["inspections"]:
+        return None
+    own = [r for r in manifest["resources"] if r.get("inspection_id") == inspection_id]
+    return {"state": manifest["inspections"][inspection_id], "resources": own}
 
 
 def _to_stable_names(warehouse: Warehouse, entries: list[dict]) -> bool:
@@ -327,18 +375,18 @@ def commit_periods(warehouse: Warehouse, stage: PeriodStager) -> list[str]:
     the swap, and every write of a period's files is made under it.
     """
     with warehouse.lock("manifest"):
-        # As last rebuilt: another run's commits since are restaged by that run, once it has consolidated them.
-        manifest = _read_root(warehouse)
-        pending = periods_pending(manifest)
+        package = shared_part(warehouse)
+        pending = periods_pending(package)
         if not pending:
             return []
-        staged = stage(manifest, pending)
+        staged = stage(package, pending)
         for p in staged:
-            manifest["resources"] = [r for r in manifest["resources"] if r.get("period") != p.period] + p.resources
-        manifest.pop(PERIODS_PENDING, None)
-        _write(warehouse, manifest)
+            package["resources"] = [r for r in package["resources"] if r.get("period") != p.period] + p.resources
+        package.pop(PERIODS_PENDING, None)
+        # As last rebuilt: another run's commits since are restaged by that run, once it has consolidated them.
+        _rebuild(warehouse, package, as_rebuilt=True)
         fault("after_period_swap")
-        finish_periods(warehouse, [p.period for p in staged], manifest)
+        finish_periods(warehouse, [p.period for p in staged], package)
     return pending
 
 
@@ -352,13 +400,13 @@ def record(
             return record(warehouse, resources, package, holding_lock=True)
     if _record_later(warehouse, resources, package or {}):
         return None
-    manifest = _read_root(warehouse)
+    own = shared_part(warehouse)
     paths = {r["path"] for r in resources}
     # An entry {"path": ..., "drop": True} takes a file off the list (a placeholder no longer needed).
-    manifest["resources"] = [r for r in manifest["resources"] if r["path"] not in paths] + [
+    own["resources"] = [r for r in own["resources"] if r["path"] not in paths] + [
         r for r in resources if not r.get("drop")
     ]
-    _write(warehouse, {**manifest, **(package or {})})
+    _rebuild(warehouse, {**own, **(package or {})}, as_rebuilt=True)
 
 
 def _record_later(warehouse: Warehouse, resources: list[dict], properties: dict) -> bool:
@@ -384,11 +432,11 @@ class PeriodPublication:
     resources: list[dict]
 
 
-# Called under the manifest lock with the manifest before and after consolidating some inspections' commits, and
+# Called under the manifest lock with `published` before and after consolidating some inspections' commits, and
 # those whose tables changed; returns the periods that change makes out of date (flows/stages/periods.py).
 PeriodToucher = Callable[[dict, dict, set[str]], set[str]]
-# Called under the manifest lock with the manifest and its pending periods; returns each period's new files,
-# already written under new names (flows/stages/periods.py).
+# Called under the manifest lock with the package's own part and its pending periods; returns each period's new
+# files, already written under new names (flows/stages/periods.py).
 PeriodStager = Callable[[dict, list[str]], list[PeriodPublication]]
 
 
@@ -397,17 +445,17 @@ def period_folders(period: str) -> list[str]:
     return [f"{ANNEXE}/{table}/period={period}" for table in COMPARISON_TABLES] + [f"{NATIONAL}/{period}"]
 
 
-def finish_periods(warehouse: Warehouse, periods: list[str], manifest: dict | None = None) -> None:
+def finish_periods(warehouse: Warehouse, periods: list[str], package: dict | None = None) -> None:
     """Put periods' pending overview files at their stable names, then delete their unlisted files.
 
     Called holding the manifest lock (every write of a period's files is made under it, so no other run can
-    stage a newer version between the listing and the deletions), with the manifest just written if the caller
-    has it; every step can be repeated.
+    stage a newer version between the listing and the deletions), with the package part just written if the
+    caller has it; every step can be repeated.
     """
-    manifest = _read_root(warehouse) if manifest is None else manifest
-    if _to_stable_names(warehouse, [e for e in manifest["resources"] if e.get("period") in periods]):
-        _write(warehouse, manifest)
-    listed = {entry["path"] for entry in manifest["resources"]}
+    package = shared_part(warehouse) if package is None else package
+    if _to_stable_names(warehouse, [e for e in package["resources"] if e.get("period") in periods]):
+        _rebuild(warehouse, package, as_rebuilt=True)
+    listed = {entry["path"] for entry in package["resources"]}
     for period in periods:
         for folder in period_folders(period):
             for path in warehouse.list_files(folder):

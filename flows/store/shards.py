@@ -52,10 +52,15 @@ def write_shard(warehouse: Warehouse, inspection_id: str, state: dict, resources
     warehouse.write_atomic(shard_path(inspection_id), json.dumps(shard, default=str).encode())
 
 
+def ids(warehouse: Warehouse) -> list[str]:
+    """Every inspection with a shard, in the order of their files' paths (`<id>/` sorts before `<id>-2/`)."""
+    found = [p.rsplit("/", 1)[1].removesuffix(".json") for p in warehouse.list_files(SHARDS) if p.endswith(".json")]
+    return sorted(found, key=lambda inspection_id: inspection_id + "/")
+
+
 def all_shards(warehouse: Warehouse) -> dict[str, dict]:
     """Every inspection's shard (a repair reads them all; a run never needs to)."""
-    ids = [p.rsplit("/", 1)[1].removesuffix(".json") for p in warehouse.list_files(SHARDS) if p.endswith(".json")]
-    found = {i: read_shard(warehouse, i) for i in ids}
+    found = {i: read_shard(warehouse, i) for i in ids(warehouse)}
     return {i: shard for i, shard in found.items() if shard is not None}
 
 
@@ -66,12 +71,28 @@ def markers(warehouse: Warehouse) -> list[str]:
     )
 
 
-def mark(warehouse: Warehouse, inspection_id: str, touches_periods: bool) -> None:
-    """Name an inspection as committed; `touches_periods`: its tables changed (not only its quarantine)."""
-    before = _load(warehouse, marker_path(inspection_id)) or {}
-    touches = bool(touches_periods or before.get("touches_periods"))
-    if before.get("touches_periods") is not touches:
-        warehouse.write_atomic(marker_path(inspection_id), json.dumps({"touches_periods": touches}).encode())
+def mark(warehouse: Warehouse, inspection_id: str, touches_periods: bool, listed: dict | None) -> None:
+    """Name an inspection as committed; `touches_periods`: its tables changed (not only its quarantine).
+
+    The first commit since the last rebuild keeps `listed`, where datapackage.json still places the inspection
+    (None: it does not list it), so that the rebuild knows which periods move without reading datapackage.json.
+    """
+    path = marker_path(inspection_id)
+    found = _load(warehouse, path)
+    # an unreadable marker is older than this commit: where datapackage.json places the inspection is lost
+    kept = found if found is not None else ({"touches_periods": True} if warehouse.exists(path) else {"listed": listed})
+    marker = {**kept, "touches_periods": bool(touches_periods or kept.get("touches_periods"))}
+    if marker != found:
+        warehouse.write_atomic(path, json.dumps(marker, default=str).encode())
+
+
+UNKNOWN = object()
+
+
+def listed_before(warehouse: Warehouse, inspection_id: str) -> dict | None | object:
+    """Where datapackage.json placed the inspection before its commits since the rebuild (UNKNOWN: not kept)."""
+    found = _load(warehouse, marker_path(inspection_id)) or {}
+    return found["listed"] if "listed" in found else UNKNOWN
 
 
 def touches_periods(warehouse: Warehouse, inspection_id: str) -> bool:
@@ -110,9 +131,7 @@ def write_later(warehouse: Warehouse, package: dict, entries: list[dict]) -> Non
     warehouse.write_if_changed(PACKAGE, (json.dumps(package, indent=1, default=str) + "\n").encode())
 
 
-def write_package(warehouse: Warehouse, manifest: dict, manifest_name: str) -> None:
+def write_package(warehouse: Warehouse, package: dict, manifest_name: str) -> None:
     """Write datapackage.json's part that belongs to no inspection, stamped with the datapackage.json written."""
-    package = {key: value for key, value in manifest.items() if key != "inspections"}
-    package["resources"] = [r for r in manifest["resources"] if not r.get("inspection_id")]
-    package["root"] = stamp(warehouse, manifest_name)
+    package = {**package, "root": stamp(warehouse, manifest_name)}
     warehouse.write_if_changed(PACKAGE, (json.dumps(package, indent=1, default=str) + "\n").encode())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import io
+import multiprocessing
 import os
 import uuid
 from collections.abc import Iterable
@@ -166,6 +167,16 @@ class Warehouse:
             for name in sorted(set(names)):
                 stack.enter_context(self.lock(name, timeout))
             yield
+
+
+def worker_folder(url: str) -> str | None:
+    """The warehouse's absolute folder for worker processes to open, or None where its work stays in this process:
+    on object storage, whose credentials and settings are this process's, and in a daemonic process (a Dask
+    worker), which may not start processes."""
+    if multiprocessing.current_process().daemon:
+        return None
+    warehouse = Warehouse(url)
+    return warehouse.root if warehouse.local else None
 
 
 def read_entries(warehouse: Warehouse, entries: list[dict], table: str) -> pl.DataFrame:

@@ -159,3 +159,69 @@ def test_healing_never_deletes_files_datapackage_json_lists_when_a_shard_is_lost
     assert healed["finished"] == ["a-2025"] and not stray.exists()
     assert all((tmp_path / path).exists() for path in listed)  # the next run republishes it from the landing zone
     assert manifest.read_inspections(warehouse, ["a-2025"])["inspections"] == {}
+
+
+def _placed(warehouse: Warehouse, inspection_id: str, fingerprint: str, period: str) -> None:
+    """Commit an inspection with a place (as a published inspection's state keeps it)."""
+    frame = pl.DataFrame({"inspection_id": [inspection_id], "cases": [1]})
+    resources = manifest.stage_files(warehouse, inspection_id, fingerprint, "run", {"inspections": frame}, {})
+    place = {"period": period, "pdu": "p", "region": "r", "fieldwork_start": "2025-05-01", "framework": "f"}
+    manifest.commit(warehouse, [manifest.Publication(inspection_id, fingerprint, place, resources)])
+
+
+def _seen_by(toucher_calls: list):
+    def touches(before: dict, after: dict, inspection_ids: set[str]) -> set[str]:
+        period = {i: s.get("period") for i, s in before["inspections"].items()}
+        toucher_calls.append((period, {i: s.get("period") for i, s in after["inspections"].items()}))
+        return set()
+
+    return touches
+
+
+@pytest.mark.parametrize("marker", ["kept", "from an older version"])
+def test_consolidation_knows_where_datapackage_json_placed_an_inspection_before_its_commits(tmp_path, marker):
+    warehouse = Warehouse(str(tmp_path))
+    _placed(warehouse, "a-2025", "a" * 64, "2024-25")
+    _placed(warehouse, "b-2025", "b" * 64, "2024-25")
+    manifest.consolidate(warehouse, NO_PERIODS)
+    _placed(warehouse, "a-2025", "c" * 64, "2025-26")  # its fieldwork moved a year
+    _placed(warehouse, "a-2025", "d" * 64, "2026-27")  # and again, before the rebuild
+    if marker == "from an older version":  # it kept only whether the tables changed
+        (tmp_path / shards.marker_path("a-2025")).write_text('{"touches_periods": true}')
+    calls = []
+
+    manifest.consolidate(warehouse, _seen_by(calls))
+
+    assert calls == [({"a-2025": "2024-25", "b-2025": "2024-25"}, {"a-2025": "2026-27", "b-2025": "2024-25"})]
+
+
+def test_the_end_of_a_run_never_reads_datapackage_json_whole(tmp_path, monkeypatch):
+    warehouse = Warehouse(str(tmp_path))
+    _placed(warehouse, "a-2025", "a" * 64, "2024-25")
+    manifest.consolidate(warehouse, NO_PERIODS)
+    before = json.loads((tmp_path / "datapackage.json").read_text())
+
+    def whole(_warehouse):
+        raise AssertionError("datapackage.json read whole")
+
+    monkeypatch.setattr(manifest, "_parse_root", whole)
+    _placed(warehouse, "b-2025", "b" * 64, "2024-25")
+    manifest.consolidate(warehouse, lambda before, after, ids: {"2024-25"})
+    staged = []
+    manifest.commit_periods(warehouse, lambda package, pending: staged.append(pending) or [])
+    manifest.record(warehouse, [manifest.resource("annexe/files/index.html", b"<p>1</p>", table="annexe_index")])
+    waiting = [r["path"] for r in manifest.read_package(warehouse)["resources"]]
+    manifest.record(warehouse, [manifest.resource("annexe/files/index.html", b"<p>22</p>", table="annexe_index")])
+    monkeypatch.undo()
+
+    after = json.loads((tmp_path / "datapackage.json").read_text())
+    assert staged == [["2024-25"]] and "periods_pending" not in after
+    # a new file of no inspection waits in the package part until a rewrite; a listed one changed rewrites it
+    assert waiting == ["annexe/files/index.html"]
+    assert [(r["path"], r["size"]) for r in after["resources"]] == [
+        ("annexe/files/index.html", 9),
+        ("annexe/inspections/inspection_id=a-2025/part-aaaaaaaaaaaaaaaa.parquet", before["resources"][0]["size"]),
+        ("annexe/inspections/inspection_id=b-2025/part-bbbbbbbbbbbbbbbb.parquet", before["resources"][0]["size"]),
+    ]
+    assert sorted(after["inspections"]) == ["a-2025", "b-2025"]
+    assert after["inspections"]["a-2025"] == before["inspections"]["a-2025"]
