@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import polars as pl
@@ -97,8 +97,8 @@ def read(warehouse: Warehouse) -> dict:
 def read_inspections(warehouse: Warehouse, inspection_ids: list[str], as_rebuilt: bool = False) -> dict:
     """The committed state and file entries of some inspections only, from their shards (a manifest's shape);
     `as_rebuilt`: as datapackage.json lists them."""
-    listing = _listing(warehouse, as_rebuilt) if as_rebuilt else lambda i: shards.read_shard(warehouse, i)
-    return _overlay({"resources": [], "inspections": {}}, {i: listing(i) for i in inspection_ids})
+    found = _listing(warehouse, as_rebuilt) if as_rebuilt else lambda ids: shards.read_many(warehouse, ids)
+    return _overlay({"resources": [], "inspections": {}}, dict(found(inspection_ids)))
 
 
 def read_package(warehouse: Warehouse) -> dict | None:
@@ -163,13 +163,13 @@ def _listing(warehouse: Warehouse, as_rebuilt: bool = False) -> rebuild.Listing:
     root: dict = {}
     waiting = set(shards.markers(warehouse)) if as_rebuilt else set()
 
-    def listed(inspection_id: str) -> dict | None:
-        shard = None if inspection_id in waiting else shards.read_shard(warehouse, inspection_id)
-        if shard is not None:
-            return shard
-        if not root:
-            root.update(_read_root(warehouse))
-        return _shard_of(root, inspection_id)
+    def listed(inspection_ids: list[str]) -> Iterator[tuple[str, dict | None]]:
+        for inspection_id, shard in shards.read_many(warehouse, inspection_ids):
+            if shard is None or inspection_id in waiting:
+                if not root:
+                    root.update(_read_root(warehouse))
+                shard = _shard_of(root, inspection_id)
+            yield inspection_id, shard
 
     return listed
 
@@ -314,17 +314,15 @@ def consolidate(warehouse: Warehouse, touches: PeriodToucher) -> list[str]:
             package[PERIODS_PENDING] = sorted(set(package.get(PERIODS_PENDING) or []) | touched)
         _rebuild(warehouse, package)
         fault("after_consolidate")
-        for inspection_id in ids:  # one shard at a time: a backfill commits every inspection of the warehouse
-            shard = shards.read_shard(warehouse, inspection_id)
+        # a chunk of shards at a time: a backfill commits every inspection of the warehouse
+        for inspection_id, shard in shards.read_many(warehouse, ids):
             if shard is not None:
                 moved = _to_stable_names(warehouse, shard["resources"])
                 if shard["state"].pop("pending", None) or moved:
                     shards.write_shard(warehouse, inspection_id, shard["state"], shard["resources"])
         _rebuild(warehouse, package)
-        listing = _listing(warehouse)
-        for inspection_id in ids:
-            listed = listing(inspection_id) or {"resources": []}
-            remove_orphans(warehouse, inspection_id, {r["path"] for r in listed["resources"]})
+        for inspection_id, listed in _listing(warehouse)(ids):
+            remove_orphans(warehouse, inspection_id, {r["path"] for r in (listed or {"resources": []})["resources"]})
             shards.unmark(warehouse, inspection_id)
     return ids
 

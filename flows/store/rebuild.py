@@ -22,8 +22,9 @@ from flows.store.warehouse import Warehouse
 PLACE = ("period", "pdu", "region", "fieldwork_start", "framework")  # what the periods stage needs of a state
 BRIEF = ("path", "table", "inspection_id")  # what reading a table needs of an entry
 
-# An inspection's {"state", "resources"} as datapackage.json is to list it (None: it does not list it).
-Listing = Callable[[str], dict | None]
+# Inspections' {"state", "resources"} as datapackage.json is to list them (None: it does not list one), in the
+# order given.
+Listing = Callable[[list[str]], Iterator[tuple[str, dict | None]]]
 
 
 @dataclass
@@ -54,8 +55,7 @@ def published(warehouse: Warehouse, listing: Listing) -> dict:
     """Every listed inspection's place and inspections-table entry (a manifest's shape), with `tables`, the
     tables any inspection has a partition of: a small fraction of the manifest, read a shard at a time."""
     inspections, resources, tables = {}, [], set()
-    for inspection_id in shards.ids(warehouse):
-        shard = listing(inspection_id)
+    for inspection_id, shard in listing(shards.ids(warehouse)):
         if shard is None:
             continue
         tables |= {r.get("table") for r in shard["resources"]}
@@ -73,8 +73,7 @@ def chunks(warehouse: Warehouse, package: dict, listing: Listing) -> Iterator[by
         states = open(os.path.join(folder, "states"), "w+b")  # noqa: SIM115 (closed with the folder below)
         where: dict[str, tuple[int, int]] = {}
         try:
-            for inspection_id in shards.ids(warehouse):
-                shard = listing(inspection_id)
+            for inspection_id, shard in listing(shards.ids(warehouse)):
                 if shard is None:
                     continue
                 for entry in sorted(shard["resources"], key=lambda r: r["path"]):

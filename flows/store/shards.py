@@ -10,6 +10,7 @@ datapackage.json it was written with, so that a plan reads a few small files, ne
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from flows.store.warehouse import Warehouse
 
@@ -32,18 +33,39 @@ def marker_path(inspection_id: str) -> str:
 def _load(warehouse: Warehouse, path: str) -> dict | None:
     """A small JSON object this module wrote, or None when it is missing or unreadable."""
     try:
-        found = json.loads(warehouse.read_bytes(path))
-    except (FileNotFoundError, ValueError, UnicodeDecodeError):
+        return _parsed(warehouse.read_bytes(path))
+    except FileNotFoundError:
+        return None
+
+
+def _parsed(data: bytes | None) -> dict | None:
+    """A JSON object from its bytes, or None when they are missing or not one."""
+    try:
+        found = json.loads(data) if data is not None else None
+    except (ValueError, UnicodeDecodeError):
         return None
     return found if isinstance(found, dict) else None
 
 
+def _shard(found: dict | None) -> dict | None:
+    """A shard as read, or None when it is not one (damaged)."""
+    if found is None or not isinstance(found.get("state"), dict) or not isinstance(found.get("resources"), list):
+        return None
+    return found
+
+
 def read_shard(warehouse: Warehouse, inspection_id: str) -> dict | None:
     """An inspection's state and file entries ({"state", "resources"}); None when it has none (or it is damaged)."""
-    shard = _load(warehouse, shard_path(inspection_id))
-    if shard is None or not isinstance(shard.get("state"), dict) or not isinstance(shard.get("resources"), list):
-        return None
-    return shard
+    return _shard(_load(warehouse, shard_path(inspection_id)))
+
+
+def read_many(warehouse: Warehouse, inspection_ids: list[str], chunk: int = 200) -> Iterator[tuple[str, dict | None]]:
+    """Inspections' shards in the order given, `chunk` at a time (fetched together on object storage)."""
+    for start in range(0, len(inspection_ids), chunk):
+        part = inspection_ids[start : start + chunk]
+        found = warehouse.read_many([shard_path(i) for i in part])
+        for inspection_id in part:
+            yield inspection_id, _shard(_parsed(found.get(shard_path(inspection_id))))
 
 
 def write_shard(warehouse: Warehouse, inspection_id: str, state: dict, resources: list[dict]) -> None:

@@ -62,7 +62,7 @@ def test_the_rebuild_writes_the_bytes_the_whole_manifest_gives(tmp_path):
     whole["resources"].sort(key=lambda r: r["path"])
     whole["inspections"] = dict(sorted(whole["inspections"].items()))
 
-    streamed = b"".join(rebuild.chunks(warehouse, package, lambda i: shards.read_shard(warehouse, i)))
+    streamed = b"".join(rebuild.chunks(warehouse, package, lambda ids: shards.read_many(warehouse, ids, chunk=2)))
 
     assert streamed == (json.dumps(whole, indent=2) + "\n").encode()
     paths = [r["path"] for r in json.loads(streamed)["resources"]]
@@ -76,8 +76,9 @@ def test_a_listing_can_leave_an_inspection_out_or_list_it_otherwise(tmp_path):
     warehouse, package = _warehouse(tmp_path)
     older = _inspection("b", "2023-24")
 
-    def listing(inspection_id: str) -> dict | None:
-        return {"a-2": None, "b": older}.get(inspection_id, shards.read_shard(warehouse, inspection_id))
+    def listing(inspection_ids: list[str]):
+        for inspection_id, shard in shards.read_many(warehouse, inspection_ids):
+            yield inspection_id, {"a-2": None, "b": older}.get(inspection_id, shard)
 
     written = json.loads(b"".join(rebuild.chunks(warehouse, package, listing)))
 
@@ -93,7 +94,7 @@ def test_a_listing_can_leave_an_inspection_out_or_list_it_otherwise(tmp_path):
 def test_an_empty_warehouse_rebuilds_to_an_empty_package(tmp_path):
     package = {key: value for key, value in manifest.empty().items() if key != "inspections"}
 
-    written = b"".join(rebuild.chunks(Warehouse(str(tmp_path)), package, lambda i: None))
+    written = b"".join(rebuild.chunks(Warehouse(str(tmp_path)), package, lambda ids: ((i, None) for i in ids)))
 
     assert written == (json.dumps(manifest.empty(), indent=2) + "\n").encode()
 

@@ -225,3 +225,17 @@ def test_the_end_of_a_run_never_reads_datapackage_json_whole(tmp_path, monkeypat
     ]
     assert sorted(after["inspections"]) == ["a-2025", "b-2025"]
     assert after["inspections"]["a-2025"] == before["inspections"]["a-2025"]
+
+
+def test_shards_read_a_chunk_at_a_time_come_in_the_order_asked_with_damaged_and_missing_ones_as_none(tmp_path):
+    warehouse = Warehouse(str(tmp_path))
+    for inspection_id in ("c-2025", "a-2025", "b-2025"):
+        _commit(warehouse, inspection_id, inspection_id[0] * 64, b"x")
+    (tmp_path / shards.shard_path("b-2025")).write_text('{"state": []}')
+
+    found = list(shards.read_many(warehouse, ["c-2025", "nobody", "b-2025", "a-2025"], chunk=2))
+
+    assert [(i, shard is not None) for i, shard in found] == [
+        ("c-2025", True), ("nobody", False), ("b-2025", False), ("a-2025", True)
+    ]  # fmt: skip
+    assert found[0][1] == shards.read_shard(warehouse, "c-2025") and found[3][1]["state"]["fingerprint"] == "a" * 64
