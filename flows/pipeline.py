@@ -20,7 +20,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.config import settings
 from flows.stages import aggregate, finalize, gate, ingest, national, periods, plan, publish, rendering, validate
-from flows.store import staging
+from flows.store import cases_reader, staging
 from flows.store.warehouse import Warehouse
 
 STAGES = ("ingest", "validate", "aggregate", "gate", "publish")
@@ -216,6 +216,7 @@ def _process(
 
     try:
         each_batch("ingest", lambda s, ids: ingest_task.submit(config.landing, w, s, ids, fd, framework))
+        cases_reader.stop()  # every file is read: the reader's memory goes back before the gate's peak
         each_batch("validate", lambda s, ids: validate_task.submit(w, s, fd, config.minimum_cases))
         each_batch("aggregate", lambda s, ids: aggregate_task.submit(w, s, fd, config.suppression_threshold))
         gate_task(w, stagings, fd)

@@ -329,6 +329,14 @@ def _stop_child() -> None:
 atexit.register(_stop_child)
 
 
+def stop() -> None:
+    """End this process's reader, if it has one; the next read starts another."""
+    global _child
+    with _lock:
+        _stop_child()
+        _child = None
+
+
 def read_cases(data: bytes, name: str) -> Parsed:
     """Parse a cases file in the child process; a file that stops the child is reported, not raised."""
     global _child

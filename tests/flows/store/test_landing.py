@@ -96,6 +96,21 @@ def test_a_named_pipe_is_refused_without_waiting_on_it(landing):
     assert [(p["check"], p["file"]) for p in extract.problems] == [("regular_file", "dyfed-powys-2025/cases.csv")]
 
 
+def test_a_stopped_reader_has_ended_and_the_next_read_starts_another():
+    data = (LANDING / "dyfed-powys-2025" / "cases.csv").read_bytes()
+    assert cases_reader.read_cases(data, "cases.csv").frame.height == 45
+    first = cases_reader._child.process
+
+    cases_reader.stop()
+
+    assert first.returncode is not None and cases_reader._child is None  # ended and waited for: no zombie
+    assert cases_reader.read_cases(data, "cases.csv").frame.height == 45
+    assert cases_reader._child.process.pid != first.pid and cases_reader._child.process.poll() is None
+    cases_reader.stop()
+    cases_reader.stop()  # stopping twice, or with no reader, is harmless
+    assert cases_reader._child is None
+
+
 def test_a_reader_that_dies_on_a_file_loses_only_that_file():
     data = (LANDING / "dyfed-powys-2025" / "cases.csv").read_bytes()
     assert cases_reader.read_cases(data, "cases.csv").frame.height == 45  # the child is running
