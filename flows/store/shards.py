@@ -2,7 +2,8 @@
 
 Each published (or rejected) inspection has one shard, `manifest/inspections/<id>.json`, holding its state and
 the entries of its files: the commit point of that inspection. A marker in `manifest/unconsolidated/` names each
-inspection committed since datapackage.json was last rebuilt from the shards (once a run, manifest.consolidate).
+inspection committed since datapackage.json was last rebuilt from the shards (once a run, manifest.consolidate),
+and keeps where datapackage.json placed it before, so that the rebuild never reads datapackage.json whole.
 `manifest/package.json` is datapackage.json without any inspection's part, stamped with the size and time of the
 datapackage.json it was written with, so that a plan reads a few small files, never the whole manifest.
 """
