@@ -309,7 +309,9 @@ def consolidate(warehouse: Warehouse, touches: PeriodToucher) -> list[str]:
         ids = sorted(set(waiting) & set(shards.markers(warehouse)))
         package = shared_part(warehouse)
         after = published(warehouse)
-        touched = touches(_published_before(warehouse, after, ids), after, _changed_tables(warehouse, ids))
+        marks = {i: shards.read_marker(warehouse, i) for i in ids}
+        changed = {i for i, mark in marks.items() if mark.get("touches_periods", True)}
+        touched = touches(_published_before(warehouse, after, marks), after, changed)
         if touched:
             package[PERIODS_PENDING] = sorted(set(package.get(PERIODS_PENDING) or []) | touched)
         _rebuild(warehouse, package)
@@ -327,19 +329,13 @@ def consolidate(warehouse: Warehouse, touches: PeriodToucher) -> list[str]:
     return ids
 
 
-def _changed_tables(warehouse: Warehouse, inspection_ids: list[str]) -> set[str]:
-    """The inspections whose commits since the last rebuild changed their tables (not only their quarantine)."""
-    return {i for i in inspection_ids if shards.touches_periods(warehouse, i)}
-
-
-def _published_before(warehouse: Warehouse, after: dict, inspection_ids: list[str]) -> dict:
-    """`published` as datapackage.json had it before the inspections' commits: their markers kept where it placed
-    them; markers from before they did make it read datapackage.json whole."""
-    kept = {i: shards.listed_before(warehouse, i) for i in inspection_ids}
-    if any(listed is shards.UNKNOWN for listed in kept.values()):
-        root = _read_root(warehouse)
-        kept = {i: rebuild.brief(_shard_of(root, i)) for i in inspection_ids}
-    return _overlay(after, kept)
+def _published_before(warehouse: Warehouse, after: dict, marks: dict[str, dict]) -> dict:
+    """`published` as datapackage.json had it before the marked inspections' commits: their markers kept where it
+    placed them; a marker that did not (unreadable, or from an older version) makes it read datapackage.json."""
+    if all("listed" in mark for mark in marks.values()):
+        return _overlay(after, {i: mark["listed"] for i, mark in marks.items()})
+    root = _read_root(warehouse)
+    return _overlay(after, {i: rebuild.brief(_shard_of(root, i)) for i in marks})
 
 
 def _shard_of(manifest: dict, inspection_id: str) -> dict | None:
@@ -553,10 +549,8 @@ def heal(warehouse: Warehouse, inspection_ids: list[str], touches: PeriodToucher
 def _entries_of(warehouse: Warehouse, inspection_id: str) -> list[dict]:
     """An inspection's file entries: its shard's, or, when the shard is lost or damaged, what datapackage.json
     lists of it (read whole, a repair only), so that healing never deletes a file a reader is following."""
-    shard = shards.read_shard(warehouse, inspection_id)
-    if shard is not None:
-        return shard["resources"]
-    return [r for r in _read_root(warehouse)["resources"] if r.get("inspection_id") == inspection_id]
+    [(_, listed)] = _listing(warehouse)([inspection_id])
+    return (listed or {"resources": []})["resources"]
 
 
 def shared_files_damaged(warehouse: Warehouse, state: dict | None = None) -> bool:

@@ -83,8 +83,7 @@ def ids(warehouse: Warehouse) -> list[str]:
 
 def all_shards(warehouse: Warehouse) -> dict[str, dict]:
     """Every inspection's shard (a repair reads them all; a run never needs to)."""
-    found = {i: read_shard(warehouse, i) for i in ids(warehouse)}
-    return {i: shard for i, shard in found.items() if shard is not None}
+    return {i: shard for i, shard in read_many(warehouse, ids(warehouse)) if shard is not None}
 
 
 def markers(warehouse: Warehouse) -> list[str]:
@@ -109,18 +108,11 @@ def mark(warehouse: Warehouse, inspection_id: str, touches_periods: bool, listed
         warehouse.write_atomic(path, json.dumps(marker, default=str).encode())
 
 
-UNKNOWN = object()
-
-
-def listed_before(warehouse: Warehouse, inspection_id: str) -> dict | None | object:
-    """Where datapackage.json placed the inspection before its commits since the rebuild (UNKNOWN: not kept)."""
-    found = _load(warehouse, marker_path(inspection_id)) or {}
-    return found["listed"] if "listed" in found else UNKNOWN
-
-
-def touches_periods(warehouse: Warehouse, inspection_id: str) -> bool:
-    """Whether the inspection's commits since the last rebuild changed its tables (an unreadable marker: yes)."""
-    return (_load(warehouse, marker_path(inspection_id)) or {"touches_periods": True}).get("touches_periods", True)
+def read_marker(warehouse: Warehouse, inspection_id: str) -> dict:
+    """An inspection's marker: `touches_periods`, whether its commits since the last rebuild changed its tables,
+    and `listed`, where datapackage.json placed it before them (absent when not kept). An unreadable marker
+    says its tables changed and keeps no place."""
+    return _load(warehouse, marker_path(inspection_id)) or {"touches_periods": True}
 
 
 def unmark(warehouse: Warehouse, inspection_id: str) -> None:

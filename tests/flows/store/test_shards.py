@@ -178,7 +178,7 @@ def _seen_by(toucher_calls: list):
     return touches
 
 
-@pytest.mark.parametrize("marker", ["kept", "from an older version"])
+@pytest.mark.parametrize("marker", ["kept", "from an older version", "unreadable"])
 def test_consolidation_knows_where_datapackage_json_placed_an_inspection_before_its_commits(tmp_path, marker):
     warehouse = Warehouse(str(tmp_path))
     _placed(warehouse, "a-2025", "a" * 64, "2024-25")
@@ -188,6 +188,8 @@ def test_consolidation_knows_where_datapackage_json_placed_an_inspection_before_
     _placed(warehouse, "a-2025", "d" * 64, "2026-27")  # and again, before the rebuild
     if marker == "from an older version":  # it kept only whether the tables changed
         (tmp_path / shards.marker_path("a-2025")).write_text('{"touches_periods": true}')
+    elif marker == "unreadable":
+        (tmp_path / shards.marker_path("a-2025")).write_text('{"touches_per')
     calls = []
 
     manifest.consolidate(warehouse, _seen_by(calls))
